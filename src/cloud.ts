@@ -1,0 +1,137 @@
+import { mkdirSync, rmSync, writeFileSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import { Bus, busMigrations } from "./core/bus.ts";
+import { Clock } from "./core/clock.ts";
+import { portOf, publicHost, type Config, type ServiceName } from "./core/config.ts";
+import { Db } from "./core/db.ts";
+import type { Logger } from "./core/log.ts";
+import { createIdentity, type Identity } from "./identity/service.ts";
+import type { ManagedService } from "./identity/bootstrap.ts";
+
+export interface Listener {
+  service: ServiceName;
+  url: string;
+  server: ReturnType<typeof Bun.serve>;
+}
+
+export interface Cloud {
+  cfg: Config;
+  db: Db;
+  bus: Bus;
+  clock: Clock;
+  identity: Identity;
+  listeners: Listener[];
+  /** Public URL of a service's API root. */
+  url(service: ServiceName): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: config → database → bus → services → listeners.
+ * Nothing else wires services together.
+ */
+export async function startCloud(
+  cfg: Config,
+  log: Logger,
+  opts: { adminPasswordExplicit?: boolean; listen?: boolean } = {},
+): Promise<Cloud> {
+  mkdirSync(cfg.dataDir, { recursive: true });
+  const db = new Db(join(cfg.dataDir, "tenrec.db"));
+  db.migrate("core", busMigrations);
+  const clock = new Clock();
+  const bus = new Bus(db, log.child("bus"));
+  const host = publicHost(cfg);
+  const url = (svc: ServiceName) => `http://${host}:${portOf(cfg, svc)}`;
+
+  const identity = createIdentity({ db, bus, clock, cfg, log: log.child("identity") });
+  const catalog: ManagedService[] = [
+    { key: "identity", type: "identity", name: "keystone", description: "Identity Service", url: `${url("identity")}/v3` },
+  ];
+  await identity.bootstrap(catalog, { adminPasswordExplicit: opts.adminPasswordExplicit });
+
+  const listeners: Listener[] = [];
+  const services: [ServiceName, { fetch: (r: Request) => Response | Promise<Response> }][] = [
+    ["identity", identity.app],
+  ];
+  if (opts.listen !== false) {
+    try {
+      for (const [name, app] of services) {
+        const server = Bun.serve({
+          hostname: cfg.host,
+          port: portOf(cfg, name),
+          fetch: app.fetch,
+          idleTimeout: 120,
+          maxRequestBodySize: 1024 * 1024 * 1024 * 16,
+        });
+        listeners.push({ service: name, url: url(name), server });
+      }
+    } catch (e) {
+      for (const l of listeners) l.server.stop(true);
+      identity.stop();
+      db.close();
+      throw e;
+    }
+  }
+  bus.resume();
+
+  let stopped = false;
+  return {
+    cfg, db, bus, clock, identity, listeners, url,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await Promise.all(listeners.map((l) => l.server.stop(false)));
+      await bus.drain();
+      identity.stop();
+      db.close();
+    },
+  };
+}
+
+/** Write a file atomically (temp file, then rename). */
+export function writeAtomic(path: string, content: string, mode = 0o600): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, content, { mode });
+  renameSync(tmp, path);
+}
+
+export function cloudsYaml(cloud: Pick<Cloud, "cfg" | "url">): string {
+  const { cfg } = cloud;
+  const entry = (name: string, user: string, password: string, project: string) => `  ${name}:
+    auth:
+      auth_url: ${cloud.url("identity")}/v3
+      username: ${user}
+      password: ${JSON.stringify(password)}
+      project_name: ${project}
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: ${cfg.region}
+    interface: public
+    identity_api_version: 3
+`;
+  return `# Written by tenrec up. Use with: export OS_CLIENT_CONFIG_FILE=${join(cfg.dataDir, "clouds.yaml")}
+clouds:
+${entry("tenrec", "admin", cfg.adminPassword, "admin")}${entry("tenrec-demo", "demo", cfg.demoPassword, "demo")}`;
+}
+
+export function openrc(cloud: Pick<Cloud, "cfg" | "url">): string {
+  const { cfg } = cloud;
+  const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  return `# Written by tenrec up.  Usage: source openrc [USER] [PROJECT]   (default: admin admin)
+OS_USERNAME=\${1:-admin}
+OS_PROJECT_NAME=\${2:-$OS_USERNAME}
+if [ "$OS_USERNAME" = admin ]; then OS_PASSWORD=${q(cfg.adminPassword)}; else OS_PASSWORD=${q(cfg.demoPassword)}; fi
+export OS_USERNAME OS_PROJECT_NAME OS_PASSWORD
+export OS_AUTH_URL=${cloud.url("identity")}/v3
+export OS_AUTH_TYPE=password
+export OS_IDENTITY_API_VERSION=3
+export OS_USER_DOMAIN_NAME=Default
+export OS_PROJECT_DOMAIN_NAME=Default
+export OS_REGION_NAME=${cfg.region}
+export OS_INTERFACE=public
+`;
+}
+
+export function removeDataDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,186 @@
+#!/usr/bin/env bun
+/**
+ * tenrec command line.
+ *   tenrec up [--data-dir DIR] [--ephemeral] [--host H] [--port-offset N] [--admin-password PW]
+ *   tenrec manage version list | db sync | db version
+ *   tenrec env [--data-dir DIR] [--port-offset N]
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { cloudsYaml, openrc, removeDataDir, startCloud, writeAtomic } from "./cloud.ts";
+import { ephemeralDir, loadConfig, portOf, publicHost, type Config } from "./core/config.ts";
+import { Db } from "./core/db.ts";
+import { Logger } from "./core/log.ts";
+import { busMigrations } from "./core/bus.ts";
+import { identityMigrations } from "./identity/migrations.ts";
+import pkg from "../package.json" with { type: "json" };
+
+const OPTIONS = {
+  "data-dir": { type: "string" },
+  ephemeral: { type: "boolean" },
+  host: { type: "string" },
+  "port-offset": { type: "string" },
+  "admin-password": { type: "string" },
+  "token-ttl": { type: "string" },
+  "password-hash-cost": { type: "string" },
+  "log-level": { type: "string" },
+  "no-access-log": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const USAGE = `tenrec ${pkg.version}: a whole OpenStack cloud in one process
+
+Usage:
+  tenrec up [options]            start the cloud
+  tenrec env [options]           print OS_* exports for the admin user
+  tenrec manage version list     print the version
+  tenrec manage db sync          apply pending database migrations
+  tenrec manage db version       print each service's schema version
+
+Options:
+  --data-dir DIR          state directory (default: $XDG_DATA_HOME/tenrec)
+  --ephemeral             use a temporary data dir, removed on exit
+  --host HOST             address to listen on (default 127.0.0.1)
+  --port-offset N         add N to every port
+  --admin-password PW     admin password (env TENREC_ADMIN_PASSWORD, default "secret")
+  --token-ttl SECONDS     token lifetime (default 3600)
+  --password-hash-cost N  bcrypt cost for stored passwords (default 5)
+  --log-level LEVEL       debug | info | warn | error
+  --no-access-log         do not log one line per request
+`;
+
+function configFrom(values: Record<string, unknown>): Config {
+  return loadConfig({
+    dataDir: values["data-dir"] as string | undefined,
+    ephemeral: values.ephemeral as boolean | undefined,
+    host: values.host as string | undefined,
+    portOffset: values["port-offset"],
+    adminPassword: values["admin-password"] as string | undefined,
+    tokenTtl: values["token-ttl"],
+    passwordHashCost: values["password-hash-cost"],
+    logLevel: values["log-level"],
+    accessLog: values["no-access-log"] ? false : undefined,
+  });
+}
+
+function gitRevision(): string | undefined {
+  try {
+    const r = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: import.meta.dir, stderr: "ignore" });
+    const s = r.stdout.toString().trim();
+    return r.exitCode === 0 && s ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function up(values: Record<string, unknown>): Promise<void> {
+  let cfg = configFrom(values);
+  if (cfg.ephemeral && !values["data-dir"]) cfg = { ...cfg, dataDir: ephemeralDir() };
+  const log = new Logger(cfg.logLevel);
+  const explicitPw = values["admin-password"] !== undefined || !!process.env.TENREC_ADMIN_PASSWORD;
+  let cloud;
+  try {
+    cloud = await startCloud(cfg, log, { adminPasswordExplicit: explicitPw });
+  } catch (e) {
+    log.error(`cannot start: ${(e as Error).message}`);
+    if (cfg.ephemeral) removeDataDir(cfg.dataDir);
+    process.exit(1);
+  }
+  writeAtomic(join(cfg.dataDir, "clouds.yaml"), cloudsYaml(cloud));
+  writeAtomic(join(cfg.dataDir, "openrc"), openrc(cloud));
+  const lines = [
+    `tenrec ${pkg.version} — data dir ${cfg.dataDir}${cfg.ephemeral ? " (ephemeral)" : ""}`,
+    ...cloud.listeners.map((l) => `  ${l.service.padEnd(14)} ${l.url}`),
+    `  clouds.yaml    ${join(cfg.dataDir, "clouds.yaml")}  (clouds: tenrec, tenrec-demo)`,
+    `  openrc         ${join(cfg.dataDir, "openrc")}`,
+    // performance.now() counts from process start.
+    `ready in ${performance.now().toFixed(0)} ms`,
+  ];
+  process.stdout.write(lines.join("\n") + "\n");
+
+  let stopping = false;
+  const shutdown = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${sig}: shutting down`);
+    await cloud.stop();
+    if (cfg.ephemeral) removeDataDir(cfg.dataDir);
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+function manage(args: string[], values: Record<string, unknown>): void {
+  const [group, action] = args;
+  if (group === "version" && (action === "list" || action === undefined)) {
+    const rev = gitRevision();
+    console.log(rev ? `${pkg.version} (git ${rev})` : pkg.version);
+    return;
+  }
+  if (group === "db" && (action === "sync" || action === "version")) {
+    const cfg = configFrom(values);
+    if (action === "version" && !existsSync(join(cfg.dataDir, "tenrec.db"))) {
+      console.error(`no database in ${cfg.dataDir}`);
+      process.exit(1);
+    }
+    const db = new Db(join(cfg.dataDir, "tenrec.db"));
+    const all: [string, typeof busMigrations][] = [
+      ["core", busMigrations],
+      ["identity", identityMigrations],
+    ];
+    for (const [svc, migs] of all) {
+      const n = action === "sync" ? db.migrate(svc, migs) : 0;
+      console.log(`${svc.padEnd(10)} version ${db.version(svc)}${action === "sync" ? ` (${n} applied)` : ""}`);
+    }
+    db.close();
+    return;
+  }
+  console.error(USAGE);
+  process.exit(2);
+}
+
+function env(values: Record<string, unknown>): void {
+  const cfg = configFrom(values);
+  const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  console.log(`export OS_AUTH_URL=http://${publicHost(cfg)}:${portOf(cfg, "identity")}/v3
+export OS_AUTH_TYPE=password
+export OS_IDENTITY_API_VERSION=3
+export OS_USERNAME=admin
+export OS_PASSWORD=${q(cfg.adminPassword)}
+export OS_PROJECT_NAME=admin
+export OS_USER_DOMAIN_NAME=Default
+export OS_PROJECT_DOMAIN_NAME=Default
+export OS_REGION_NAME=${cfg.region}
+export OS_CLIENT_CONFIG_FILE=${join(cfg.dataDir, "clouds.yaml")}`);
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: Bun.argv.slice(2), options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const { values, positionals } = parsed;
+  const [cmd, ...rest] = positionals;
+  if (values.help || !cmd) {
+    console.log(USAGE);
+    return;
+  }
+  try {
+    if (cmd === "up") return await up(values);
+    if (cmd === "manage") return manage(rest, values);
+    if (cmd === "env") return env(values);
+  } catch (e) {
+    console.error(`tenrec: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  console.error(`unknown command: ${cmd}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+await main();
