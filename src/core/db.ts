@@ -1,5 +1,7 @@
 import { Database, type SQLQueryBindings, type Statement } from "bun:sqlite";
 
+const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
+
 export interface Migration {
   version: number;
   name: string;
@@ -44,6 +46,7 @@ export class Db {
   }
 
   get<T>(sql: string, ...params: SQLQueryBindings[]): T | undefined {
+    if (WRITE.test(sql)) throw new Error("Db.get() on a write statement keeps it open and stalls WAL checkpoints; use run() or all()");
     return (this.q(sql).get(...(params as [SQLQueryBindings])) as T | null) ?? undefined;
   }
   all<T>(sql: string, ...params: SQLQueryBindings[]): T[] {

@@ -115,12 +115,13 @@ export class TokenEngine {
 
     let scope = this.resolveScope(auth.scope);
     if (appCred) scope = { kind: "project", id: appCred.project_id };
-    if (scope.kind === "unscoped" && !parent && user.default_project_id) {
+    const explicitUnscoped = auth.scope === "unscoped";
+    if (scope.kind === "unscoped" && !explicitUnscoped && !parent && user.default_project_id) {
       const p = getProject(db, user.default_project_id);
       if (p && p.enabled && effectiveRoleIds(db, user.id, { kind: "project", id: p.id }).size)
         scope = { kind: "project", id: p.id };
     }
-    if (parent && scope.kind === "unscoped") {
+    if (parent && scope.kind === "unscoped" && !explicitUnscoped) {
       // Rescoping to nothing keeps the original scope.
       if (parent.project_id) scope = { kind: "project", id: parent.project_id };
       else if (parent.domain_id) scope = { kind: "domain", id: parent.domain_id };
@@ -199,10 +200,7 @@ export class TokenEngine {
 
   private resolveScope(s: AuthRequest["scope"]): Scope {
     const { db } = this.ctx;
-    if (!s || (typeof s === "string")) {
-      if (s === "unscoped") return { kind: "unscoped" };
-      return { kind: "unscoped" };
-    }
+    if (!s || typeof s === "string") return { kind: "unscoped" };
     const kinds = ["project", "domain", "system", "OS-TRUST:trust"].filter((k) => (s as any)[k] !== undefined);
     if (kinds.length > 1) throw badRequest("Specify only one of project, domain and system in scope.");
     if (s.project) {
