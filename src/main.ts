@@ -64,7 +64,11 @@ function configFrom(values: Record<string, unknown>): Config {
   });
 }
 
+declare const TENREC_GIT_REV: string | undefined;
+
 function gitRevision(): string | undefined {
+  // Set by `bun run build` (a compiled executable has no work tree to ask).
+  if (typeof TENREC_GIT_REV === "string" && TENREC_GIT_REV) return TENREC_GIT_REV;
   try {
     const r = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: import.meta.dir, stderr: "ignore" });
     const s = r.stdout.toString().trim();
@@ -183,4 +187,4 @@ async function main(): Promise<void> {
   process.exit(2);
 }
 
-await main();
+void main();
