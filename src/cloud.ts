@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { Bus, busMigrations } from "./core/bus.ts";
+import { Bus } from "./core/bus.ts";
+import { syncAll } from "./migrations.ts";
 import { Clock } from "./core/clock.ts";
 import { portOf, publicHost, type Config, type ServiceName } from "./core/config.ts";
 import { Db } from "./core/db.ts";
@@ -37,7 +38,7 @@ export async function startCloud(
 ): Promise<Cloud> {
   mkdirSync(cfg.dataDir, { recursive: true });
   const db = new Db(join(cfg.dataDir, "tenrec.db"));
-  db.migrate("core", busMigrations);
+  syncAll(db);
   const clock = new Clock();
   const bus = new Bus(db, log.child("bus"));
   const host = publicHost(cfg);

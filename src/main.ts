@@ -12,8 +12,7 @@ import { cloudsYaml, openrc, removeDataDir, startCloud, writeAtomic } from "./cl
 import { ephemeralDir, loadConfig, portOf, publicHost, type Config } from "./core/config.ts";
 import { Db } from "./core/db.ts";
 import { Logger } from "./core/log.ts";
-import { busMigrations } from "./core/bus.ts";
-import { identityMigrations } from "./identity/migrations.ts";
+import { MIGRATIONS, syncAll } from "./migrations.ts";
 import pkg from "../package.json" with { type: "json" };
 
 const OPTIONS = {
@@ -131,13 +130,10 @@ function manage(args: string[], values: Record<string, unknown>): void {
       process.exit(1);
     }
     const db = new Db(join(cfg.dataDir, "tenrec.db"));
-    const all: [string, typeof busMigrations][] = [
-      ["core", busMigrations],
-      ["identity", identityMigrations],
-    ];
-    for (const [svc, migs] of all) {
-      const n = action === "sync" ? db.migrate(svc, migs) : 0;
-      console.log(`${svc.padEnd(10)} version ${db.version(svc)}${action === "sync" ? ` (${n} applied)` : ""}`);
+    const applied = action === "sync" ? syncAll(db) : {};
+    for (const [svc] of MIGRATIONS) {
+      const n = applied[svc];
+      console.log(`${svc.padEnd(10)} version ${db.version(svc)}${n !== undefined ? ` (${n} applied)` : ""}`);
     }
     db.close();
     return;

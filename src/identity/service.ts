@@ -12,7 +12,6 @@ import { versionRoutes } from "./api/version.ts";
 import { bootstrap, type ManagedService } from "./bootstrap.ts";
 import { identityClient } from "./client.ts";
 import type { IdentityCtx } from "./ctx.ts";
-import { identityMigrations } from "./migrations.ts";
 import { TokenEngine } from "./tokens.ts";
 
 export interface IdentityDeps {
@@ -25,7 +24,6 @@ export interface IdentityDeps {
 
 /** Keystone v3: assemble the identity service (tables, token engine, routes, client). */
 export function createIdentity(deps: IdentityDeps) {
-  deps.db.migrate("identity", identityMigrations);
   const cost = deps.cfg.passwordHashCost;
   const base = {
     ...deps,

@@ -1,0 +1,16 @@
+import { busMigrations } from "./core/bus.ts";
+import type { Db, Migration } from "./core/db.ts";
+import { identityMigrations } from "./identity/migrations.ts";
+
+/** Every service's migrations, in the order they apply (`tenrec manage db sync` and start-up). */
+export const MIGRATIONS: [service: string, migrations: Migration[]][] = [
+  ["core", busMigrations],
+  ["identity", identityMigrations],
+];
+
+/** Apply all pending migrations; returns how many ran per service. */
+export function syncAll(db: Db): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [svc, migs] of MIGRATIONS) out[svc] = db.migrate(svc, migs);
+  return out;
+}
