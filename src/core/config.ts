@@ -23,8 +23,6 @@ export const ConfigSchema = z.object({
    * login; 5 keeps a token issue in a few ms, which suits a laptop/CI cloud.
    */
   passwordHashCost: z.coerce.number().int().min(4).max(31).default(5),
-  /** Seconds a validated token is cached by the auth middleware. */
-  tokenCacheTtl: z.coerce.number().min(0).default(5),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Log one line per request. */
   accessLog: z.boolean().default(true),
