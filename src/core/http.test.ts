@@ -109,4 +109,12 @@ describe("createApp", () => {
     expect(h.status).toBe(404);
     expect(await h.text()).toBe("");
   });
+
+  test("a Connection: close request is answered with Connection: close (urllib3 must not reuse the socket)", async () => {
+    const app = appWith(keystoneDialect);
+    const r = await get(app, "/missing", { headers: { connection: "close" } });
+    expect(r.headers.get("connection")).toBe("close");
+    const k = await get(app, "/missing");
+    expect(k.headers.get("connection")).toBeNull();
+  });
 });

@@ -51,6 +51,9 @@ export function createApp(opts: AppOptions): Hono<AppEnv> {
     const t0 = performance.now();
     await next();
     for (const h of headers) c.res.headers.set(h, rid);
+    // Bun closes the socket after a `Connection: close` request without saying
+    // so; urllib3 (Tempest) would then reuse the dead connection and a POST fails.
+    if (/\bclose\b/i.test(c.req.header("connection") ?? "")) c.res.headers.set("connection", "close");
     if (opts.accessLog !== false) {
       const ms = (performance.now() - t0).toFixed(1);
       const g = c.get("globalRequestId");
