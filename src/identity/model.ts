@@ -146,7 +146,10 @@ export function effectiveRoleIds(db: Db, userId: string, scope: Scope): Set<stri
       ...actors,
     );
   }
-  return expandImplied(db, direct);
+  const all = expandImplied(db, direct);
+  // Domain-specific roles only imply other roles; Keystone never puts them in tokens.
+  for (const id of all) if (getRole(db, id)?.domain_id) all.delete(id);
+  return all;
 }
 
 export function rolesByIds(db: Db, ids: Iterable<string>): RoleRow[] {

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { selfLink } from "./ctx.ts";
+import { parseJson, selfLink } from "./ctx.ts";
 import { extraOf, tagsOf, type DomainRow, type ProjectRow, type RoleRow } from "./model.ts";
 
 /** How identity resources look on the wire (extra attributes are top-level, as in Keystone). */
@@ -39,7 +39,7 @@ export function renderRole(c: Context, r: RoleRow) {
     name: r.name,
     domain_id: r.domain_id,
     description: r.description ?? null,
-    options: JSON.parse(r.options || "{}"),
+    options: parseJson<Record<string, unknown>>(r.options, {}),
     links: selfLink(c, `roles/${r.id}`),
   };
 }
