@@ -1,4 +1,6 @@
 import type { AuthContext, TokenValidator } from "../core/auth.ts";
+import type { Db } from "../core/db.ts";
+import { findEc2Credential, type Ec2Secret } from "./logic/ec2_credentials.ts";
 import type { TokenEngine } from "./tokens.ts";
 
 /**
@@ -8,10 +10,13 @@ import type { TokenEngine } from "./tokens.ts";
  */
 export interface IdentityClient extends TokenValidator {
   validate(tokenId: string): AuthContext | null;
+  /** The owner, project and secret of an EC2 access key (for SigV4 in the EC2 and S3 APIs). */
+  ec2Credential(access: string): Ec2Secret | undefined;
 }
 
-export function identityClient(tokens: TokenEngine): IdentityClient {
+export function identityClient(tokens: TokenEngine, db: Db): IdentityClient {
   return {
     validate: (id) => tokens.validate(id),
+    ec2Credential: (access) => findEc2Credential(db, access),
   };
 }

@@ -63,7 +63,7 @@ export function createIdentity(deps: IdentityDeps) {
     app,
     ctx,
     tokens,
-    client: identityClient(tokens),
+    client: identityClient(tokens, deps.db),
     bootstrap: (services: ManagedService[], opts?: { adminPasswordExplicit?: boolean }) =>
       bootstrap(ctx, services, opts),
     stop: () => clearInterval(purge),

@@ -1,6 +1,16 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../core/http.ts";
 import type { IdentityCtx } from "../ctx.ts";
+import { applicationCredentialRoutes } from "./application_credentials.ts";
+import { credentialRoutes } from "./credentials.ts";
+import { ec2CredentialRoutes } from "./ec2_credentials.ts";
+import { endpointGroupRoutes } from "./endpoint_groups.ts";
+import { endpointRoutes } from "./endpoints.ts";
+import { policyRoutes } from "./policies.ts";
+import { regionRoutes } from "./regions.ts";
+import { serviceRoutes } from "./services.ts";
+import { assignmentRoutes } from "./assignments.ts";
+import { roleRoutes } from "./roles.ts";
 
 /**
  * Every resource router of /v3 (all behind the auth middleware). Each module
@@ -12,4 +22,4 @@ export function resourceRoutes(ctx: IdentityCtx): Hono<AppEnv> {
   return v3;
 }
 
-const ROUTERS: ((ctx: IdentityCtx) => Hono<AppEnv>)[] = [];
+const ROUTERS: ((ctx: IdentityCtx) => Hono<AppEnv>)[] = [roleRoutes, assignmentRoutes, regionRoutes, serviceRoutes, endpointRoutes, endpointGroupRoutes, policyRoutes, credentialRoutes, ec2CredentialRoutes, applicationCredentialRoutes];
