@@ -15,6 +15,14 @@ export interface Listener {
   server: ReturnType<typeof Bun.serve>;
 }
 
+/** What a service contributes to the cloud: a listener on its port and its catalog entries. */
+export interface Served {
+  name: ServiceName;
+  app: { fetch: (r: Request) => Response | Promise<Response> };
+  catalog?: ManagedService[];
+  stop?: () => void | Promise<void>;
+}
+
 export interface Cloud {
   cfg: Config;
   db: Db;
@@ -22,6 +30,8 @@ export interface Cloud {
   clock: Clock;
   identity: Identity;
   listeners: Listener[];
+  /** Each served service's app, for in-process requests (tests). */
+  apps: Partial<Record<ServiceName, Served["app"]>>;
   /** Public URL of a service's API root. */
   url(service: ServiceName): string;
   stop(): Promise<void>;
@@ -45,30 +55,42 @@ export async function startCloud(
   const url = (svc: ServiceName) => `http://${host}:${portOf(cfg, svc)}`;
 
   const identity = createIdentity({ db, bus, clock, cfg, log: log.child("identity") });
-  const catalog: ManagedService[] = [
-    { key: "identity", type: "identity", name: "keystone", description: "Identity Service", url: `${url("identity")}/v3` },
+  const served: Served[] = [
+    {
+      name: "identity",
+      app: identity.app,
+      catalog: [
+        { key: "identity", type: "identity", name: "keystone", description: "Identity Service", url: `${url("identity")}/v3` },
+      ],
+      stop: () => identity.stop(),
+    },
   ];
-  await identity.bootstrap(catalog, { adminPasswordExplicit: opts.adminPasswordExplicit });
+  // Further services join here: each gets the shared deps and identity's client,
+  // and contributes its listener(s) and catalog entries.
+
+  await identity.bootstrap(served.flatMap((s) => s.catalog ?? []), {
+    adminPasswordExplicit: opts.adminPasswordExplicit,
+  });
 
   const listeners: Listener[] = [];
-  const services: [ServiceName, { fetch: (r: Request) => Response | Promise<Response> }][] = [
-    ["identity", identity.app],
-  ];
+  const stopServices = async () => {
+    for (const s of [...served].reverse()) await s.stop?.();
+  };
   if (opts.listen !== false) {
     try {
-      for (const [name, app] of services) {
+      for (const s of served) {
         const server = Bun.serve({
           hostname: cfg.host,
-          port: portOf(cfg, name),
-          fetch: app.fetch,
+          port: portOf(cfg, s.name),
+          fetch: s.app.fetch,
           idleTimeout: 120,
-          maxRequestBodySize: 1024 * 1024 * 1024 * 16,
+          maxRequestBodySize: cfg.maxRequestBodySize,
         });
-        listeners.push({ service: name, url: url(name), server });
+        listeners.push({ service: s.name, url: url(s.name), server });
       }
     } catch (e) {
       for (const l of listeners) l.server.stop(true);
-      identity.stop();
+      await stopServices();
       db.close();
       throw e;
     }
@@ -78,12 +100,13 @@ export async function startCloud(
   let stopped = false;
   return {
     cfg, db, bus, clock, identity, listeners, url,
+    apps: Object.fromEntries(served.map((s) => [s.name, s.app])),
     async stop() {
       if (stopped) return;
       stopped = true;
       await Promise.all(listeners.map((l) => l.server.stop(false)));
       await bus.drain();
-      identity.stop();
+      await stopServices();
       db.close();
     },
   };

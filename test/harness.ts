@@ -26,9 +26,7 @@ export async function testCloud(overrides: Partial<Config> = {}): Promise<TestCl
   const dataDir = mkdtempSync(join(tmpdir(), "tenrec-test-"));
   const cfg = { ...loadConfig({ dataDir, passwordHashCost: 4 }, {}), accessLog: false, ...overrides };
   const cloud = await startCloud(cfg, silentLogger, { listen: false });
-  const apps: Partial<Record<ServiceName, { fetch: (r: Request) => Response | Promise<Response> }>> = {
-    identity: cloud.identity.app,
-  };
+  const apps = cloud.apps;
   const req: TestCloud["req"] = async (method, path, opts = {}) => {
     const service = opts.service ?? "identity";
     const app = apps[service];

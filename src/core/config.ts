@@ -24,6 +24,8 @@ export const ConfigSchema = z.object({
    */
   passwordHashCost: z.coerce.number().int().min(4).max(31).default(5),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Largest request body a listener accepts (bytes); Swift's own object limit is separate. */
+  maxRequestBodySize: z.coerce.number().int().min(1024).default(16 * 1024 ** 3),
   /** Log one line per request. */
   accessLog: z.boolean().default(true),
 });

@@ -24,3 +24,23 @@ export function buildCatalog(db: Db): CatalogEntry[] {
     name: s.name ?? "",
   }));
 }
+
+const TEMPLATE = /\$\((project_id|tenant_id)\)s|%\((project_id|tenant_id)\)s/g;
+
+/**
+ * Keystone fills `$(project_id)s` (and `$(tenant_id)s`, `%(project_id)s`) in
+ * endpoint URLs with the token's project; endpoints whose template cannot be
+ * filled (no project in scope) are left out, as Keystone does.
+ */
+export function substituteCatalog(catalog: CatalogEntry[], projectId?: string): CatalogEntry[] {
+  if (!catalog.some((s) => s.endpoints.some((e) => e.url.includes("(")))) return catalog;
+  return catalog.map((s) => ({
+    ...s,
+    endpoints: s.endpoints.flatMap((e) => {
+      if (!TEMPLATE.test(e.url)) return [e];
+      TEMPLATE.lastIndex = 0;
+      if (!projectId) return [];
+      return [{ ...e, url: e.url.replace(TEMPLATE, projectId) }];
+    }),
+  }));
+}

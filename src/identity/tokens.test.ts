@@ -225,3 +225,21 @@ describe("validate, check, revoke", () => {
     expect(domains.domains).toEqual([]);
   });
 });
+
+describe("catalog templates", () => {
+  test("$(project_id)s in an endpoint URL is filled with the token's project", async () => {
+    const admin = await t.token();
+    const svc = await t.req("POST", "/v3/services", { token: admin, json: { service: { type: "templated", name: "tpl" } } });
+    const sid = ((await svc.json()) as any).service.id;
+    await t.req("POST", "/v3/endpoints", {
+      token: admin,
+      json: { endpoint: { service_id: sid, interface: "public", region_id: "RegionOne", url: "http://h:1/v1/AUTH_$(project_id)s" } },
+    });
+    const demo = await t.token("demo", "secret", "demo");
+    const body = (await (await t.req("GET", "/v3/auth/tokens", { token: demo, headers: { "x-subject-token": demo } })).json()) as any;
+    const ep = body.token.catalog.find((s: any) => s.type === "templated").endpoints[0];
+    expect(ep.url).toBe(`http://h:1/v1/AUTH_${body.token.project.id}`);
+    const cat = (await (await t.req("GET", "/v3/auth/catalog", { token: admin })).json()) as any;
+    expect(cat.catalog.find((s: any) => s.type === "templated").endpoints[0].url).not.toContain("$(");
+  });
+});

@@ -20,7 +20,7 @@ import {
   type Scope,
   type UserRow,
 } from "./model.ts";
-import { buildCatalog, type CatalogEntry } from "./catalog.ts";
+import { buildCatalog, substituteCatalog, type CatalogEntry } from "./catalog.ts";
 
 export interface TokenRow {
   id: string;
@@ -312,9 +312,10 @@ export class TokenEngine {
     return s;
   }
 
-  catalog(): CatalogEntry[] {
+  /** The catalog, with `$(project_id)s`-style URL templates filled in for the token's project. */
+  catalog(projectId?: string): CatalogEntry[] {
     if (this.catalogCache?.gen !== this.gen) this.catalogCache = { gen: this.gen, catalog: buildCatalog(this.ctx.db) };
-    return this.catalogCache.catalog;
+    return substituteCatalog(this.catalogCache.catalog, projectId);
   }
 
   render(info: TokenInfo, withCatalog: boolean): { token: Record<string, unknown> } {
@@ -345,7 +346,7 @@ export class TokenEngine {
     }
     if (row.project_id || row.domain_id || row.system) {
       t.roles = info.roles.map((r) => ({ id: r.id, name: r.name }));
-      if (withCatalog) t.catalog = this.catalog();
+      if (withCatalog) t.catalog = this.catalog(row.project_id ?? undefined);
     }
     if (info.appCred) {
       t.application_credential = {

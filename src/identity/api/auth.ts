@@ -55,7 +55,7 @@ export function authRoutes(ctx: IdentityCtx, tokens: TokenEngine) {
   app.get("/catalog", (c) => {
     const a = c.get("auth");
     if (!a.projectId && !a.domainId && !a.system) throw forbidden("The catalog requires a scoped token.");
-    return c.json({ catalog: tokens.catalog(), links: collectionLinks(c) });
+    return c.json({ catalog: tokens.catalog(a.projectId), links: collectionLinks(c) });
   });
 
   /** Projects the caller has a role on (OS-FEDERATION style `auth/projects`). */
