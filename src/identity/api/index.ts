@@ -11,6 +11,10 @@ import { regionRoutes } from "./regions.ts";
 import { serviceRoutes } from "./services.ts";
 import { assignmentRoutes } from "./assignments.ts";
 import { roleRoutes } from "./roles.ts";
+import { domainRoutes } from "./domains.ts";
+import { projectRoutes } from "./projects.ts";
+import { userRoutes } from "./users.ts";
+import { groupRoutes } from "./groups.ts";
 
 /**
  * Every resource router of /v3 (all behind the auth middleware). Each module
@@ -22,4 +26,4 @@ export function resourceRoutes(ctx: IdentityCtx): Hono<AppEnv> {
   return v3;
 }
 
-const ROUTERS: ((ctx: IdentityCtx) => Hono<AppEnv>)[] = [roleRoutes, assignmentRoutes, regionRoutes, serviceRoutes, endpointRoutes, endpointGroupRoutes, policyRoutes, credentialRoutes, ec2CredentialRoutes, applicationCredentialRoutes];
+const ROUTERS: ((ctx: IdentityCtx) => Hono<AppEnv>)[] = [domainRoutes, projectRoutes, userRoutes, groupRoutes, roleRoutes, assignmentRoutes, regionRoutes, serviceRoutes, endpointRoutes, endpointGroupRoutes, policyRoutes, credentialRoutes, ec2CredentialRoutes, applicationCredentialRoutes];

@@ -2,10 +2,11 @@ import { z } from "zod";
 
 /**
  * Keystone's `parameter_types.boolean`: a JSON boolean or one of the strings
- * it accepts ("true", "False", "1", "no"…). Null means "not given".
+ * it accepts ("true", "False", "1", "no"…), read as oslo's bool_from_string
+ * does (an empty value is true). Null means "not given".
  */
-const TRUE = ["true", "1", "y", "yes", "on"];
-const FALSE = ["false", "0", "n", "no", "off", ""];
+const TRUE = ["true", "1", "y", "yes", "on", ""];
+const FALSE = ["false", "0", "n", "no", "off"];
 export const ksBool = z
   .union([z.boolean(), z.string(), z.null()])
   .refine((v) => v === null || typeof v === "boolean" || TRUE.includes(v.toLowerCase()) || FALSE.includes(v.toLowerCase()), {
