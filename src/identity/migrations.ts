@@ -165,4 +165,42 @@ CREATE TABLE identity_policies (
 );
 `,
   },
+  {
+    version: 2,
+    name: "domain configs, OAuth1 consumers, trusts",
+    up: `
+-- Domain-specific configuration (Keystone's whitelisted and sensitive options); value is JSON.
+CREATE TABLE identity_domain_configs (
+  domain_id TEXT NOT NULL REFERENCES identity_domains(id) ON DELETE CASCADE,
+  grp TEXT NOT NULL,
+  option TEXT NOT NULL,
+  value TEXT NOT NULL,
+  sensitive INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (domain_id, grp, option)
+);
+CREATE TABLE identity_oauth_consumers (
+  id TEXT PRIMARY KEY,
+  description TEXT,
+  secret TEXT NOT NULL,
+  extra TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE identity_trusts (
+  id TEXT PRIMARY KEY,
+  trustor_user_id TEXT NOT NULL,
+  trustee_user_id TEXT NOT NULL,
+  project_id TEXT,
+  impersonation INTEGER NOT NULL,
+  expires_at INTEGER,
+  remaining_uses INTEGER,
+  redelegation_count INTEGER NOT NULL DEFAULT 0,
+  redelegated_trust_id TEXT,
+  roles TEXT NOT NULL DEFAULT '[]',
+  extra TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX identity_trusts_trustor ON identity_trusts(trustor_user_id);
+CREATE INDEX identity_trusts_trustee ON identity_trusts(trustee_user_id);
+ALTER TABLE identity_tokens ADD COLUMN trust_id TEXT;
+`,
+  },
 ];

@@ -21,6 +21,7 @@ import {
   type UserRow,
 } from "./model.ts";
 import { buildCatalog, substituteCatalog, type CatalogEntry } from "./catalog.ts";
+import { consumeTrust, getTrustRow, trustTokenRoleIds, type TrustRow } from "./logic/trusts.ts";
 
 export interface TokenRow {
   id: string;
@@ -35,6 +36,8 @@ export interface TokenRow {
   issued_at: number;
   expires_at: number;
   revoked: number;
+  /** Set for trust-scoped tokens (OS-TRUST). */
+  trust_id?: string | null;
 }
 
 interface AppCredRow {
@@ -52,6 +55,7 @@ export interface TokenInfo {
   domain?: DomainRow;
   roles: RoleRow[];
   appCred?: AppCredRow;
+  trust?: TrustRow;
 }
 
 /** Identity's token engine: issue, validate (cached per state generation), revoke. */
@@ -101,6 +105,7 @@ export class TokenEngine {
       const info = this.resolve(id, { forRescope: true });
       if (!info) throw unauthorized("Could not find token or it is no longer valid.");
       if (info.row.app_cred_id) throw forbidden("Tokens issued with application credentials cannot be rescoped.");
+      if (info.row.trust_id) throw forbidden("You are not authorized to perform the requested action: rescope a trust token.");
       parent = info.row;
       user = info.user;
       expiresAt = parent.expires_at;
@@ -113,10 +118,27 @@ export class TokenEngine {
     const ud = getDomain(db, user.domain_id);
     if (!ud || !ud.enabled) throw unauthorized();
 
-    let scope = this.resolveScope(auth.scope);
+    // OS-TRUST: the trustee asks for a token on the trust's project (as the trustor when impersonating).
+    const trustRef = auth.scope && typeof auth.scope === "object" ? auth.scope["OS-TRUST:trust"] : undefined;
+    let trust: TrustRow | undefined;
+    if (trustRef) {
+      if (!trustRef.id) throw badRequest("Expecting to find id in OS-TRUST:trust.");
+      if (Object.keys(auth.scope as object).filter((k) => (auth.scope as any)[k] !== undefined).length > 1)
+        throw badRequest("Specify only one of project, domain, system and OS-TRUST:trust in scope.");
+      const used = db.tx(() => consumeTrust(db, trustRef.id!, user!.id, now));
+      trust = used.trust;
+      if (used.userId !== user.id) {
+        user = getUser(db, used.userId);
+        if (!user || !user.enabled) throw forbidden("Trustor is disabled.");
+      }
+      if (trust.expires_at !== null && trust.expires_at < expiresAt) expiresAt = trust.expires_at;
+    }
+    let scope = trust
+      ? trust.project_id ? ({ kind: "project", id: trust.project_id } as Scope) : ({ kind: "unscoped" } as Scope)
+      : this.resolveScope(auth.scope);
     if (appCred) scope = { kind: "project", id: appCred.project_id };
     const explicitUnscoped = auth.scope === "unscoped";
-    if (scope.kind === "unscoped" && !explicitUnscoped && !parent && user.default_project_id) {
+    if (scope.kind === "unscoped" && !explicitUnscoped && !parent && !trust && user.default_project_id) {
       const p = getProject(db, user.default_project_id);
       if (p && p.enabled && effectiveRoleIds(db, user.id, { kind: "project", id: p.id }).size)
         scope = { kind: "project", id: p.id };
@@ -141,14 +163,15 @@ export class TokenEngine {
       issued_at: now,
       expires_at: expiresAt,
       revoked: 0,
+      trust_id: trust?.id ?? null,
     };
     const info = this.check(row, user, appCred);
     if (!info) throw unauthorized(this.scopeFailure(scope));
     db.run(
       `INSERT INTO identity_tokens (id, user_id, project_id, domain_id, system, methods, audit_id, parent_audit_id,
-         app_cred_id, issued_at, expires_at, revoked) VALUES (?,?,?,?,?,?,?,?,?,?,?,0)`,
+         app_cred_id, issued_at, expires_at, revoked, trust_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,0,?)`,
       row.id, row.user_id, row.project_id, row.domain_id, row.system, row.methods, row.audit_id,
-      row.parent_audit_id, row.app_cred_id, row.issued_at, row.expires_at,
+      row.parent_audit_id, row.app_cred_id, row.issued_at, row.expires_at, row.trust_id ?? null,
     );
     return info;
   }
@@ -225,7 +248,6 @@ export class TokenEngine {
       if (s.system.all !== true) throw badRequest("Invalid system scope: only {\"all\": true} is supported.");
       return { kind: "system" };
     }
-    if ((s as any)["OS-TRUST:trust"]) throw forbidden("Trusts are not enabled.");
     return { kind: "unscoped" };
   }
 
@@ -248,6 +270,16 @@ export class TokenEngine {
       if (!appCred) return null;
       info.appCred = appCred;
     }
+    if (row.trust_id) {
+      // The trust must still exist and not be expired; trustor and trustee must still be enabled.
+      const t = getTrustRow(db, row.trust_id);
+      if (!t || (t.expires_at !== null && t.expires_at <= this.ctx.clock.now())) return null;
+      for (const uid of [t.trustor_user_id, t.trustee_user_id]) {
+        const u = uid === user.id ? user : getUser(db, uid);
+        if (!u || !u.enabled) return null;
+      }
+      info.trust = t;
+    }
     let scope: Scope = { kind: "unscoped" };
     if (row.project_id) {
       const p = getProject(db, row.project_id);
@@ -265,7 +297,8 @@ export class TokenEngine {
       scope = { kind: "domain", id: d.id };
     } else if (row.system) scope = { kind: "system" };
     if (scope.kind !== "unscoped") {
-      let ids = effectiveRoleIds(db, user.id, scope);
+      // A trust token carries the delegated roles the trustor still has on the project.
+      let ids = info.trust ? trustTokenRoleIds(db, info.trust) : effectiveRoleIds(db, user.id, scope);
       if (appCred) {
         const allowed = new Set(parseJson<{ id: string }[]>(appCred.roles, []).map((r) => r.id));
         ids = new Set([...ids].filter((id) => allowed.has(id)));
@@ -347,6 +380,14 @@ export class TokenEngine {
     if (row.project_id || row.domain_id || row.system) {
       t.roles = info.roles.map((r) => ({ id: r.id, name: r.name }));
       if (withCatalog) t.catalog = this.catalog(row.project_id ?? undefined);
+    }
+    if (info.trust) {
+      t["OS-TRUST:trust"] = {
+        id: info.trust.id,
+        impersonation: !!info.trust.impersonation,
+        trustee_user: { id: info.trust.trustee_user_id },
+        trustor_user: { id: info.trust.trustor_user_id },
+      };
     }
     if (info.appCred) {
       t.application_credential = {
@@ -440,6 +481,7 @@ export interface AuthRequest {
         project?: { id?: string; name?: string; domain?: { id?: string; name?: string } };
         domain?: { id?: string; name?: string };
         system?: { all?: boolean };
+        "OS-TRUST:trust"?: { id?: string };
       };
 }
 

@@ -15,6 +15,9 @@ import { domainRoutes } from "./domains.ts";
 import { projectRoutes } from "./projects.ts";
 import { userRoutes } from "./users.ts";
 import { groupRoutes } from "./groups.ts";
+import { domainConfigRoutes } from "./domain_config.ts";
+import { oauth1Routes } from "./oauth1.ts";
+import { trustRoutes } from "./trusts.ts";
 
 /**
  * Every resource router of /v3 (all behind the auth middleware). Each module
@@ -26,4 +29,4 @@ export function resourceRoutes(ctx: IdentityCtx): Hono<AppEnv> {
   return v3;
 }
 
-const ROUTERS: ((ctx: IdentityCtx) => Hono<AppEnv>)[] = [domainRoutes, projectRoutes, userRoutes, groupRoutes, roleRoutes, assignmentRoutes, regionRoutes, serviceRoutes, endpointRoutes, endpointGroupRoutes, policyRoutes, credentialRoutes, ec2CredentialRoutes, applicationCredentialRoutes];
+const ROUTERS: ((ctx: IdentityCtx) => Hono<AppEnv>)[] = [domainRoutes, projectRoutes, userRoutes, groupRoutes, roleRoutes, assignmentRoutes, regionRoutes, serviceRoutes, endpointRoutes, endpointGroupRoutes, policyRoutes, credentialRoutes, ec2CredentialRoutes, applicationCredentialRoutes, domainConfigRoutes, oauth1Routes, trustRoutes];
