@@ -6,7 +6,7 @@
  *   - token validation throughput over HTTP under load (wrk when installed, else a Bun client)
  *   - idle RSS after start-up and after the load
  * A benchmark, not a test: it prints numbers and the targets beside them; it never fails on them.
- * Options: --port-offset N (default 40000), --duration S (default 10), --json (machine-readable).
+ * Options: --port-offset N (default 3000: ports stay below the ephemeral range), --duration S (default 10), --json (machine-readable).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
   options: {
-    "port-offset": { type: "string", default: "40000" },
+    "port-offset": { type: "string", default: "3000" },
     duration: { type: "string", default: "10" },
     json: { type: "boolean", default: false },
   },

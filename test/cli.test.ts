@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { Database } from "bun:sqlite";
 
 const MAIN = join(import.meta.dir, "..", "src", "main.ts");
-let nextOffset = 43000 + Math.floor(Math.random() * 500) * 10;
+// Offsets 10000–14990 keep every port (5000…9696 + offset) below Linux's
+// ephemeral range (32768+) and below the e2e cloud's (offset 20000).
+let nextOffset = 10000 + Math.floor(Math.random() * 400) * 10;
 
 async function up(args: string[]) {
   const offset = nextOffset++;
@@ -79,7 +81,8 @@ describe("tenrec up", () => {
   });
 
   test("--ephemeral removes its data dir on exit; --admin-password applies", async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), "tenrec-eph-")), "cloud");
+    const parent = mkdtempSync(join(tmpdir(), "tenrec-eph-"));
+    const dir = join(parent, "cloud");
     const a = await up(["--data-dir", dir, "--ephemeral", "--admin-password", "hunter2"]);
     expect(existsSync(join(dir, "tenrec.db"))).toBe(true);
     expect((await token(a.base, "hunter2")).status).toBe(201);
@@ -87,6 +90,7 @@ describe("tenrec up", () => {
     a.proc.kill("SIGTERM");
     expect(await a.proc.exited).toBe(0);
     expect(existsSync(dir)).toBe(false);
+    rmSync(parent, { recursive: true, force: true });
   });
 
   test("two clouds run side by side with different port offsets", async () => {
