@@ -2,6 +2,9 @@ import { mkdirSync, rmSync, writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { Bus } from "./core/bus.ts";
 import { syncAll } from "./migrations.ts";
+import { createObjectStore } from "./objectstore/service.ts";
+import { createS3 } from "./s3/service.ts";
+import { fromObjectStore } from "./s3/store.ts";
 import { Clock } from "./core/clock.ts";
 import { portOf, publicHost, type Config, type ServiceName } from "./core/config.ts";
 import { Db } from "./core/db.ts";
@@ -67,6 +70,14 @@ export async function startCloud(
   ];
   // Further services join here: each gets the shared deps and identity's client,
   // and contributes its listener(s) and catalog entries.
+  const objectstore = createObjectStore({ db, bus, clock, cfg, log: log.child("objectstore") });
+  const s3 = createS3({ store: fromObjectStore(objectstore.store), identity: identity.client, cfg, log: log.child("s3"), clock });
+  served.push({
+    name: "s3",
+    app: s3.app,
+    catalog: [{ key: "s3", type: "s3", name: "s3", description: "S3 API (Swift s3api)", url: url("s3") }],
+    stop: () => objectstore.stop(),
+  });
 
   await identity.bootstrap(served.flatMap((s) => s.catalog ?? []), {
     adminPasswordExplicit: opts.adminPasswordExplicit,

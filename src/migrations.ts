@@ -1,11 +1,13 @@
 import { busMigrations } from "./core/bus.ts";
 import type { Db, Migration } from "./core/db.ts";
 import { identityMigrations } from "./identity/migrations.ts";
+import { objectstoreMigrations } from "./objectstore/migrations.ts";
 
 /** Every service's migrations, in the order they apply (`tenrec manage db sync` and start-up). */
 export const MIGRATIONS: [service: string, migrations: Migration[]][] = [
   ["core", busMigrations],
   ["identity", identityMigrations],
+  ["objectstore", objectstoreMigrations],
 ];
 
 /** Apply all pending migrations; returns how many ran per service. */

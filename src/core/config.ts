@@ -26,6 +26,8 @@ export const ConfigSchema = z.object({
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Largest request body a listener accepts (bytes); Swift's own object limit is separate. */
   maxRequestBodySize: z.coerce.number().int().min(1024).default(16 * 1024 ** 3),
+  /** Largest object the object store accepts (Swift's max_file_size). */
+  maxObjectSize: z.coerce.number().int().min(1).default(5 * 1024 ** 3 + 2),
   /** Log one line per request. */
   accessLog: z.boolean().default(true),
 });
