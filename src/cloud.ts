@@ -4,6 +4,7 @@ import { Bus } from "./core/bus.ts";
 import { syncAll } from "./migrations.ts";
 import { createObjectStore } from "./objectstore/service.ts";
 import { createS3 } from "./s3/service.ts";
+import { createSwift } from "./swift/service.ts";
 import { fromObjectStore } from "./s3/store.ts";
 import { Clock } from "./core/clock.ts";
 import { portOf, publicHost, type Config, type ServiceName } from "./core/config.ts";
@@ -77,6 +78,14 @@ export async function startCloud(
     app: s3.app,
     catalog: [{ key: "s3", type: "s3", name: "s3", description: "S3 API (Swift s3api)", url: url("s3") }],
     stop: () => objectstore.stop(),
+  });
+  const swift = createSwift({ store: objectstore.store, identity: identity.client, cfg, log: log.child("swift"), clock });
+  served.push({
+    name: "object-store",
+    app: swift.app,
+    catalog: [
+      { key: "object-store", type: "object-store", name: "swift", description: "Object Storage (Swift)", url: `${url("object-store")}/v1/AUTH_$(project_id)s` },
+    ],
   });
 
   await identity.bootstrap(served.flatMap((s) => s.catalog ?? []), {

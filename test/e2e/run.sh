@@ -101,6 +101,8 @@ only="${TENREC_E2E_ONLY:-all}"
 if [[ $only == all || $only == cli ]]; then
   log "=== openstack CLI flows ==="
   bash "$ROOT/test/e2e/openstack-cli.sh" || rc_cli=$?
+  log "=== swift CLI flows ==="
+  bash "$ROOT/test/e2e/swift-cli.sh" || rc_cli=$?
   log "=== S3 clients (aws, s3cmd) ==="
   bash "$ROOT/test/e2e/s3-cli.sh" || rc_cli=$?
 fi
