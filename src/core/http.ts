@@ -23,6 +23,8 @@ export interface AppOptions {
   accessLog?: boolean;
   /** Extra headers that carry the request id (Nova also sends x-compute-request-id). */
   requestIdHeaders?: string[];
+  /** How this API mints request ids (default `req-<uuid>`; Swift uses its transaction ids). */
+  newRequestId?: () => string;
 }
 
 /** Turn anything thrown into an ApiError (unknown errors become a logged 500). */
@@ -44,7 +46,7 @@ export function createApp(opts: AppOptions): Hono<AppEnv> {
   const headers = ["x-openstack-request-id", ...(opts.requestIdHeaders ?? [])];
 
   const requestIdMw: MiddlewareHandler<AppEnv> = async (c, next) => {
-    const rid = requestId();
+    const rid = (opts.newRequestId ?? requestId)();
     c.set("requestId", rid);
     const incoming = c.req.header("x-openstack-request-id");
     if (isRequestId(incoming)) c.set("globalRequestId", incoming);

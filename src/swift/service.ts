@@ -54,34 +54,25 @@ function httpNow(): string {
 export function createSwift(deps: SwiftDeps): { app: Hono<AppEnv> } {
   const cfgMax = (deps.cfg as { maxObjectSize?: number }).maxObjectSize;
   const env: SwiftEnv = { ...deps, maxFileSize: deps.maxFileSize ?? cfgMax ?? DEFAULT_MAX_FILE_SIZE };
-  const app = createApp({ service: "object-store", dialect: swiftDialect, log: deps.log, accessLog: deps.cfg.accessLog });
+  // The request id is Swift's transaction id, sent as X-Trans-Id and X-Openstack-Request-Id.
+  const app = createApp({
+    service: "object-store",
+    dialect: swiftDialect,
+    log: deps.log,
+    accessLog: deps.cfg.accessLog,
+    newRequestId: () => transId(deps.clock.now()),
+    requestIdHeaders: ["x-trans-id"],
+  });
 
   app.use("*", async (c, next) => {
-    const tx = transId(deps.clock.now());
     await next();
     const h = c.res.headers;
-    h.set("X-Trans-Id", tx);
     if (!h.has("date")) h.set("Date", httpNow());
     if (!h.has("content-type")) h.set("Content-Type", "text/html; charset=UTF-8");
   });
   app.route("/", infoRoutes(env.maxFileSize));
   app.all("/*", (c) => dispatch(c, env));
 
-  // createApp stamps its own `req-<uuid>` as X-Openstack-Request-Id after every
-  // handler; Swift clients (and Tempest) expect the transaction id there.
-  const inner = app.fetch;
-  app.fetch = async (req: Request, ...rest: unknown[]) => {
-    const res = await (inner as (r: Request, ...a: unknown[]) => Response | Promise<Response>)(req, ...rest);
-    const tx = res.headers.get("x-trans-id");
-    if (tx) {
-      try {
-        res.headers.set("X-Openstack-Request-Id", tx);
-      } catch {
-        /* immutable headers: leave as is */
-      }
-    }
-    return res;
-  };
   return { app };
 }
 
