@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run Tempest's identity API tests against a running tenrec cloud.
+# Run Tempest's identity and object-storage API tests against a running tenrec cloud.
 # Run by test/e2e/run.sh (which starts the cloud); can be run alone against a
 # cloud started by hand:
 #
@@ -13,8 +13,8 @@
 #                              logs/tempest.log has every HTTP request and response
 #   TEMPEST_MIN_PASS           minimum % passed among non-skipped tests (default 85)
 #   TEMPEST_CONCURRENCY        workers (default 2)
-#   TEMPEST_INCLUDE_LIST       regex file (default test/tempest/identity-include.txt)
-#   TEMPEST_EXCLUDE_LIST       regex file (default test/tempest/identity-exclude.txt)
+#   TEMPEST_INCLUDE_LIST       regex file (default test/tempest/include.txt)
+#   TEMPEST_EXCLUDE_LIST       regex file (default test/tempest/exclude.txt)
 #   TEMPEST_REGEX              run only the tests matching this regex instead
 #                              (for chasing one failure; the include list is ignored)
 #
@@ -31,8 +31,8 @@ AUTH_URL="${TENREC_E2E_AUTH_URL:-http://127.0.0.1:25000/v3}"
 ADMIN_PASSWORD="${TENREC_E2E_ADMIN_PASSWORD:-secret}"
 MIN_PASS="${TEMPEST_MIN_PASS:-85}"
 CONCURRENCY="${TEMPEST_CONCURRENCY:-2}"
-INCLUDE="${TEMPEST_INCLUDE_LIST:-$ROOT/test/tempest/identity-include.txt}"
-EXCLUDE="${TEMPEST_EXCLUDE_LIST:-$ROOT/test/tempest/identity-exclude.txt}"
+INCLUDE="${TEMPEST_INCLUDE_LIST:-$ROOT/test/tempest/include.txt}"
+EXCLUDE="${TEMPEST_EXCLUDE_LIST:-$ROOT/test/tempest/exclude.txt}"
 BASE="${TENREC_E2E_LOG_DIR:-$(mktemp -d /tmp/tenrec-e2e.XXXXXX)}"
 WS="$BASE/tempest"
 PY=/usr/bin/python3
@@ -108,13 +108,25 @@ domain_specific_drivers = false
 # keystone plugin, which is not installed.)
 
 [service_available]
-# Only Keystone is tested here.
+# What tenrec serves today: Keystone and Swift.
 nova = false
 cinder = false
 glance = false
 neutron = false
-swift = false
+swift = true
 horizon = false
+
+[object-storage]
+region = RegionOne
+endpoint_type = public
+operator_role = member
+reseller_admin_role = ResellerAdmin
+
+[object-storage-feature-enabled]
+# The middlewares tenrec implements (what its /info advertises).
+discoverable_apis = bulk_delete,bulk_upload,slo,tempurl
+container_sync = false
+object_versioning = false
 
 [validation]
 run_validation = false
