@@ -42,6 +42,7 @@ export function loadConfig(input: Partial<Record<keyof Config, unknown>>, env = 
   if (env.TENREC_TOKEN_TTL) fromEnv.tokenTtl = env.TENREC_TOKEN_TTL;
   if (env.TENREC_PASSWORD_HASH_COST) fromEnv.passwordHashCost = env.TENREC_PASSWORD_HASH_COST;
   if (env.TENREC_LOG_LEVEL) fromEnv.logLevel = env.TENREC_LOG_LEVEL;
+  if (env.TENREC_MAX_OBJECT_SIZE) fromEnv.maxObjectSize = env.TENREC_MAX_OBJECT_SIZE;
   const merged: Record<string, unknown> = { ...fromEnv };
   for (const [k, v] of Object.entries(input)) if (v !== undefined) merged[k] = v;
   const parsed = ConfigSchema.safeParse(merged);

@@ -4,6 +4,8 @@ import type { Clock } from "../core/clock.ts";
 import type { Config } from "../core/config.ts";
 import type { Db } from "../core/db.ts";
 import type { Logger } from "../core/log.ts";
+import { Auditor } from "./auditor.ts";
+import { Expirer } from "./expirer.ts";
 import { FsObjectStore } from "./store.ts";
 
 export interface ObjectStoreDeps {
@@ -21,7 +23,8 @@ export interface ObjectStoreDeps {
  */
 export function createObjectStore(deps: ObjectStoreDeps) {
   const store = new FsObjectStore(deps.db, join(deps.cfg.dataDir, "objects"), deps.clock, deps.log, deps.cfg.maxObjectSize);
-  // The sweep reads the tree: do it just after start-up, not before the listeners answer.
+  // The sweep reads the whole tree: it runs just after start-up so the listeners
+  // answer at once; PUTs already streaming keep their temp files (see sweep()).
   const sweep = setTimeout(() => {
     try {
       store.sweep();
@@ -29,27 +32,18 @@ export function createObjectStore(deps: ObjectStoreDeps) {
       deps.log.error(`sweep failed: ${(e as Error).message}`);
     }
   }, 50);
-  const expirer = setInterval(() => store.expireDue(), 5_000);
-  let auditing = false;
-  const auditor = setInterval(async () => {
-    if (auditing) return;
-    auditing = true;
-    try {
-      // At most 32 MiB every 10 s, each object at most once a day.
-      await store.auditSome(32 * 1024 * 1024, 86_400_000);
-    } catch (e) {
-      deps.log.error(`auditor failed: ${(e as Error).message}`);
-    } finally {
-      auditing = false;
-    }
-  }, 10_000);
-  for (const t of [sweep, expirer, auditor]) (t as { unref?: () => void }).unref?.();
+  (sweep as { unref?: () => void }).unref?.();
+  const expirer = new Expirer(store, deps.log).start();
+  const auditor = new Auditor(store, deps.log).start(() => deps.clock.now());
   return {
     store,
+    expirer,
+    auditor,
     stop() {
       clearTimeout(sweep);
-      clearInterval(expirer);
-      clearInterval(auditor);
+      expirer.stop();
+      auditor.stop();
+      store.flushUnlinks();
     },
   };
 }

@@ -4,8 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Clock } from "../core/clock.ts";
 import { Db } from "../core/db.ts";
-import { silentLogger } from "../core/log.ts";
+import { Logger, silentLogger } from "../core/log.ts";
 import { objectstoreMigrations } from "./migrations.ts";
+import { Auditor } from "./auditor.ts";
+import { Expirer } from "./expirer.ts";
 import { FsObjectStore } from "./store.ts";
 
 let dir: string;
@@ -50,6 +52,18 @@ describe("objects", () => {
     expect([c.objectCount, c.bytesUsed]).toEqual([0, 0]);
     const acct = await store.getAccount(A);
     expect(acct.containerCount).toBe(1);
+  });
+
+  test("a GET already under way still reads the old bytes after an overwrite or a delete", async () => {
+    await store.putObject(A, "c", "race", stream("old bytes"), opts);
+    const before = await store.openObject(A, "c", "race");
+    await store.putObject(A, "c", "race", stream("new"), opts);
+    expect(await text(before.body)).toBe("old bytes");
+    const again = await store.openObject(A, "c", "race");
+    expect(await store.deleteObject(A, "c", "race")).toBe(true);
+    expect(await text(again.body)).toBe("new");
+    store.flushUnlinks();
+    expect(await store.headObject(A, "c", "race")).toBeUndefined();
   });
 
   test("a wrong MD5, a short body or an oversized body leaves nothing behind", async () => {
@@ -200,7 +214,7 @@ describe("housekeeping", () => {
     clock.advance(61_000);
     try {
       expect(await store.headObject(A, "c", "soon")).toBeUndefined();
-      expect(store.expireDue()).toBeGreaterThanOrEqual(1);
+      expect(new Expirer(store, silentLogger).runOnce()).toBeGreaterThanOrEqual(1);
       expect(db.get("SELECT * FROM objectstore_objects WHERE name = 'soon'")).toBeUndefined();
     } finally {
       clock.advance(-61_000);
@@ -212,7 +226,7 @@ describe("housekeeping", () => {
     const row = db.get<{ file: string }>("SELECT file FROM objectstore_objects WHERE name = 'rot'")!;
     writeFileSync(join(dir, "objects", row.file), "tampered"); // same length, other bytes
     const before = (await store.getContainer(A, "c"))!.objectCount;
-    const r = await store.auditSome(1 << 30, -1);
+    const r = await new Auditor(store, silentLogger).runOnce(clock.now(), { bytesPerPass: 1 << 30, everyMs: -1, batch: 1000 });
     expect(r.quarantined).toBe(1);
     expect(await store.headObject(A, "c", "rot")).toBeUndefined();
     await expect(store.openObject(A, "c", "rot")).rejects.toMatchObject({ status: 404 });
@@ -220,11 +234,52 @@ describe("housekeeping", () => {
     expect(db.get<{ n: number }>("SELECT COUNT(*) AS n FROM objectstore_quarantine")!.n).toBe(1);
   });
 
+  test("the auditor leaves healthy objects alone, logs a quarantine and moves the bytes aside", async () => {
+    await store.putObject(A, "c", "healthy", stream("fine"), opts);
+    await store.putObject(A, "c", "rot2", stream("pristine"), opts);
+    const row = db.get<{ file: string }>("SELECT file FROM objectstore_objects WHERE name = 'rot2'")!;
+    writeFileSync(join(dir, "objects", row.file), "pristine and then some");
+    const lines: string[] = [];
+    const auditor = new Auditor(store, new Logger("info", (l) => lines.push(l)));
+    const r = await auditor.runOnce(clock.now(), { bytesPerPass: 1 << 30, everyMs: -1, batch: 1000 });
+    expect(r.quarantined).toBe(1);
+    expect(await text((await store.openObject(A, "c", "healthy")).body)).toBe("fine");
+    expect(await store.headObject(A, "c", "rot2")).toBeUndefined();
+    expect(existsSync(join(dir, "objects", row.file))).toBe(false);
+    expect(readdirSync(join(dir, "objects", "quarantined"))).toContain(row.file.replace("/", "-"));
+    expect(lines.some((l) => l.includes("WARN") && l.includes("quarantined AUTH_p1/c/rot2"))).toBe(true);
+    // audited objects are not re-read until `everyMs` has passed
+    const again = await auditor.runOnce(clock.now(), { everyMs: 60_000 });
+    expect(again.audited).toBe(0);
+  });
+
+  test("the start-up sweep spares a PUT that is streaming right now", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let n = 0;
+    const slow = new ReadableStream<Uint8Array>({
+      async pull(ctrl) {
+        if (n++ === 1) await gate;
+        if (n > 3) return ctrl.close();
+        ctrl.enqueue(new TextEncoder().encode("chunk;"));
+      },
+    });
+    const pending = store.putObject(A, "c", "streaming", slow, opts);
+    await Bun.sleep(5);
+    expect(tmpFiles()).toBe(1);
+    store.sweep();
+    release();
+    const info = await pending;
+    expect(info.bytes).toBe(18);
+    expect(await text((await store.openObject(A, "c", "streaming")).body)).toBe("chunk;chunk;chunk;");
+  });
+
   test("a new store on the same data sees every object; the sweep removes orphans only", async () => {
     await store.putObject(A, "c", "keep", stream("kept"), opts);
     writeFileSync(join(dir, "objects", "tmp", "partial"), "half");
     mkdirSync(join(dir, "objects", "ab"), { recursive: true });
     writeFileSync(join(dir, "objects", "ab", "orphan"), "x");
+    store.flushUnlinks(); // files of replaced objects, otherwise removed after a grace period
     const again = new FsObjectStore(db, join(dir, "objects"), clock, silentLogger, 1024 * 1024);
     expect(again.sweep()).toBe(2);
     expect(existsSync(join(dir, "objects", "ab", "orphan"))).toBe(false);

@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync, unlinkSync } from "node:fs";
+import { open, rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../core/clock.ts";
 import type { Db } from "../core/db.ts";
@@ -28,6 +29,8 @@ interface UploadRow {
   upload_id: string; account: string; container: string; name: string; content_type: string;
   metadata: string; headers: string; created_at: number;
 }
+/** One stored version of an object, as the auditor sees it. */
+export interface AuditTarget { account: string; container: string; name: string; file: string; size: number; md5: string }
 interface PartRow { upload_id: string; part_number: number; file: string; size: number; md5: string; last_modified: number }
 
 const err = (status: number, type: string, message: string) => new ApiError(status, message, type);
@@ -35,12 +38,15 @@ const json = <T>(s: string): T => JSON.parse(s) as T;
 /** Greater than any name that starts with the given prefix (names are valid UTF-8). */
 const AFTER = "\u{10FFFF}";
 const MIN_PART = 5 * 1024 * 1024;
+/** How long a replaced object's file outlives its row (GETs already under way still read it). */
+const UNLINK_GRACE_MS = 10_000;
 
 /**
  * The filesystem object store. Bytes: `<root>/<aa>/<id>`, written as a temp
  * file in `<root>/tmp` (same filesystem) while hashing, fsynced, renamed into
  * place, then the metadata row committed in one transaction; the replaced
- * file is removed after the commit. A crash leaves at worst a file no row
+ * file is removed after the commit (after a short grace period, for GETs
+ * already under way). A crash leaves at worst a file no row
  * points at, which `sweep()` removes at the next start: an object is absent
  * or complete, never partial.
  */
@@ -48,6 +54,10 @@ export class FsObjectStore implements ObjectStoreClient {
   private readonly tmpDir: string;
   private readonly quarantineDir: string;
   private madeDirs = new Set<string>();
+  /** Temp files this instance is writing right now: the sweep leaves them alone. */
+  private readonly inflight = new Set<string>();
+  /** Files of replaced/deleted objects, removed after a grace period (see unlinkLater). */
+  private readonly doomed = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(
     private db: Db,
@@ -75,7 +85,17 @@ export class FsObjectStore implements ObjectStoreClient {
   ): Promise<{ file: string; size: number; md5: string }> {
     const id = crypto.randomUUID().replaceAll("-", "");
     const tmp = join(this.tmpDir, id);
-    const fd = openSync(tmp, "wx", 0o600);
+    // Async file I/O: writes and the fsync run on libuv's pool, so a PUT never
+    // blocks the event loop and concurrent PUTs overlap their fsyncs.
+    // Registered before the file exists: the sweep (a timer) may run while open() is pending.
+    this.inflight.add(id);
+    let fh;
+    try {
+      fh = await open(tmp, "wx", 0o600);
+    } catch (e) {
+      this.inflight.delete(id);
+      throw e;
+    }
     const hasher = new Bun.CryptoHasher("md5");
     let size = 0;
     let closed = false;
@@ -92,15 +112,15 @@ export class FsObjectStore implements ObjectStoreClient {
           throw err(400, "IncompleteBody", "The body is longer than the declared Content-Length.");
         hasher.update(value);
         let off = 0;
-        while (off < value.byteLength) off += writeSync(fd, value, off, value.byteLength - off);
+        while (off < value.byteLength) off += (await fh.write(value, off, value.byteLength - off)).bytesWritten;
       }
       if (opts.size !== undefined && size !== opts.size)
         throw err(499, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.");
       const md5 = hasher.digest("hex");
       if (opts.md5 && opts.md5.toLowerCase() !== md5)
         throw err(422, "BadDigest", "The ETag/Content-MD5 you specified did not match what we received.");
-      fsyncSync(fd);
-      closeSync(fd);
+      await fh.datasync();
+      await fh.close();
       closed = true;
       const dir = id.slice(0, 2);
       if (!this.madeDirs.has(dir)) {
@@ -108,15 +128,41 @@ export class FsObjectStore implements ObjectStoreClient {
         this.madeDirs.add(dir);
       }
       const file = `${dir}/${id}`;
-      renameSync(tmp, this.path(file));
+      await rename(tmp, this.path(file));
       return { file, size, md5 };
     } catch (e) {
-      if (!closed) closeSync(fd);
+      if (!closed) await fh.close().catch(() => {});
       rmSync(tmp, { force: true });
       reader.cancel().catch(() => {});
       if (e instanceof ApiError && e.status === 499) throw err(400, "IncompleteBody", e.message);
       throw e;
+    } finally {
+      this.inflight.delete(id);
     }
+  }
+
+  /**
+   * Remove a replaced or deleted object's file a little later: a GET that
+   * already looked the object up opens the file when its response starts,
+   * and must still find it. A crash before then leaves a row-less file,
+   * which the next start-up sweep removes.
+   */
+  private unlinkLater(file: string): void {
+    const t = setTimeout(() => {
+      this.doomed.delete(file);
+      this.unlink(file);
+    }, UNLINK_GRACE_MS);
+    (t as { unref?: () => void }).unref?.();
+    this.doomed.set(file, t);
+  }
+
+  /** Remove every file waiting for its grace period now (at shutdown, and in tests). */
+  flushUnlinks(): void {
+    for (const [file, t] of this.doomed) {
+      clearTimeout(t);
+      this.unlink(file);
+    }
+    this.doomed.clear();
   }
 
   private unlink(file: string | undefined): void {
@@ -230,7 +276,7 @@ export class FsObjectStore implements ObjectStoreClient {
       this.unlink(w.file);
       throw e;
     }
-    if (old && old.file !== w.file) this.unlink(old.file);
+    if (old && old.file !== w.file) this.unlinkLater(old.file);
     return row;
   }
 
@@ -460,7 +506,7 @@ export class FsObjectStore implements ObjectStoreClient {
         old.size, this.clock.now(), account, container,
       );
     });
-    if (old) this.unlink(old.file);
+    if (old) this.unlinkLater(old.file);
     return old;
   }
 
@@ -629,10 +675,10 @@ export class FsObjectStore implements ObjectStoreClient {
     return this.toInfo(row);
   }
 
-  // ---- housekeeping ------------------------------------------------------------------
+  // ---- housekeeping (driven by expirer.ts and auditor.ts) ----------------------------
 
-  /** The expirer: remove objects past their X-Delete-At. Returns how many went. */
-  expireDue(scope?: { account: string; container: string }): number {
+  /** Remove objects past their X-Delete-At (everywhere, at most `limit`, or all in one container). Returns how many went. */
+  expireDue(scope?: { account: string; container: string }, limit = 1000): number {
     const now = this.nowSec();
     const rows = scope
       ? this.db.all<ObjectRow>(
@@ -640,74 +686,79 @@ export class FsObjectStore implements ObjectStoreClient {
           scope.account, scope.container, now,
         )
       : this.db.all<ObjectRow>(
-          "SELECT account, container, name FROM objectstore_objects WHERE delete_at IS NOT NULL AND delete_at <= ? LIMIT 1000",
-          now,
+          "SELECT account, container, name FROM objectstore_objects WHERE delete_at IS NOT NULL AND delete_at <= ? LIMIT ?",
+          now, limit,
         );
     for (const r of rows) this.removeRow(r.account, r.container, r.name);
-    if (rows.length && !scope) this.log.info(`expirer: removed ${rows.length} expired object(s)`);
     return rows.length;
   }
 
-  /**
-   * The auditor: re-hash the least recently audited objects (up to `maxBytes`)
-   * and quarantine any whose bytes no longer match their MD5 (moved aside,
-   * row removed, logged): a GET then answers 404 instead of rotten bytes.
-   */
-  async auditSome(maxBytes = 64 * 1024 * 1024, olderThanMs = 0): Promise<{ audited: number; quarantined: number }> {
-    const rows = this.db.all<ObjectRow>(
-      "SELECT * FROM objectstore_objects WHERE audited_at <= ? ORDER BY audited_at LIMIT 64",
-      this.clock.now() - olderThanMs,
-    );
-    let bytes = 0, audited = 0, quarantined = 0;
-    for (const r of rows) {
-      if (bytes > 0 && bytes + r.size > maxBytes) break;
-      bytes += r.size;
-      audited++;
-      const actual = await md5OfFile(this.path(r.file));
-      const current = this.db.get<ObjectRow>(
-        "SELECT * FROM objectstore_objects WHERE account = ? AND container = ? AND name = ?",
-        r.account, r.container, r.name,
-      );
-      if (!current || current.file !== r.file) continue; // replaced while we read it
-      if (actual === r.md5) {
-        this.db.run(
-          "UPDATE objectstore_objects SET audited_at = ? WHERE account = ? AND container = ? AND name = ? AND file = ?",
-          this.clock.now(), r.account, r.container, r.name, r.file,
-        );
-        continue;
-      }
-      quarantined++;
-      const dest = join(this.quarantineDir, r.file.replace("/", "-"));
-      try {
-        renameSync(this.path(r.file), dest);
-      } catch {
-        /* the file is missing altogether */
-      }
-      this.db.tx(() => {
-        this.db.run(
-          "INSERT INTO objectstore_quarantine (account, container, name, file, expected_md5, actual_md5, at) VALUES (?,?,?,?,?,?,?)",
-          r.account, r.container, r.name, dest, r.md5, actual ?? "missing", this.clock.now(),
-        );
-        this.db.run(
-          "DELETE FROM objectstore_objects WHERE account = ? AND container = ? AND name = ? AND file = ?",
-          r.account, r.container, r.name, r.file,
-        );
-        this.db.run(
-          "UPDATE objectstore_containers SET object_count = object_count - 1, bytes_used = bytes_used - ? WHERE account = ? AND name = ?",
-          r.size, r.account, r.container,
-        );
-      });
-      this.log.warn(
-        `auditor: quarantined ${r.account}/${r.container}/${r.name}: MD5 ${actual ?? "(file missing)"} != ${r.md5}; moved to ${dest}`,
-      );
-    }
-    return { audited, quarantined };
+  /** The auditor's work list: the least recently audited objects (audited before `before`, ms). */
+  auditCandidates(before: number, limit: number): AuditTarget[] {
+    return this.db
+      .all<ObjectRow>(
+        "SELECT account, container, name, file, size, md5 FROM objectstore_objects WHERE audited_at <= ? ORDER BY audited_at LIMIT ?",
+        before, limit,
+      )
+      .map((r) => ({ account: r.account, container: r.container, name: r.name, file: r.file, size: r.size, md5: r.md5 }));
   }
 
-  /** Start-up sweep: temp files and files no row points at (left by a crash) are removed. */
+  /** Whether `t` is still the object's current version (not replaced or deleted while it was read). */
+  isCurrent(t: AuditTarget): boolean {
+    return !!this.db.get(
+      "SELECT 1 FROM objectstore_objects WHERE account = ? AND container = ? AND name = ? AND file = ?",
+      t.account, t.container, t.name, t.file,
+    );
+  }
+
+  markAudited(t: AuditTarget): void {
+    this.db.run(
+      "UPDATE objectstore_objects SET audited_at = ? WHERE account = ? AND container = ? AND name = ? AND file = ?",
+      this.clock.now(), t.account, t.container, t.name, t.file,
+    );
+  }
+
+  /**
+   * Quarantine a rotten object: its file is moved under `quarantined/`, the
+   * quarantine table records it and the object row goes (a GET answers 404).
+   * Returns where the bytes went.
+   */
+  quarantine(t: AuditTarget, actualMd5: string | undefined): string {
+    const dest = join(this.quarantineDir, t.file.replace("/", "-"));
+    try {
+      renameSync(this.path(t.file), dest);
+    } catch {
+      /* the file is missing altogether */
+    }
+    this.db.tx(() => {
+      const gone = this.db.run(
+        "DELETE FROM objectstore_objects WHERE account = ? AND container = ? AND name = ? AND file = ?",
+        t.account, t.container, t.name, t.file,
+      );
+      if (!gone.changes) return;
+      this.db.run(
+        "INSERT INTO objectstore_quarantine (account, container, name, file, expected_md5, actual_md5, at) VALUES (?,?,?,?,?,?,?)",
+        t.account, t.container, t.name, dest, t.md5, actualMd5 ?? "missing", this.clock.now(),
+      );
+      this.db.run(
+        "UPDATE objectstore_containers SET object_count = object_count - 1, bytes_used = bytes_used - ? WHERE account = ? AND name = ?",
+        t.size, t.account, t.container,
+      );
+    });
+    return dest;
+  }
+
+  /**
+   * Start-up sweep: temp files and files no row points at, left by a crash,
+   * are removed. A PUT this instance is streaming keeps its temp file (the
+   * sweep may run after the listeners opened), and so does its data file
+   * while the rename is pending; once the rename resolves, the row is
+   * committed in the same turn of the event loop.
+   */
   sweep(): number {
     let removed = 0;
     for (const f of readdirSync(this.tmpDir)) {
+      if (this.inflight.has(f)) continue;
       rmSync(join(this.tmpDir, f), { force: true });
       removed++;
     }
@@ -717,7 +768,7 @@ export class FsObjectStore implements ObjectStoreClient {
     for (const dir of readdirSync(this.root)) {
       if (dir === "tmp" || dir === "quarantined" || dir.length !== 2) continue;
       for (const f of readdirSync(join(this.root, dir))) {
-        if (!known.has(`${dir}/${f}`)) {
+        if (!known.has(`${dir}/${f}`) && !this.doomed.has(`${dir}/${f}`) && !this.inflight.has(f)) {
           rmSync(join(this.root, dir, f), { force: true });
           removed++;
         }
@@ -736,14 +787,6 @@ function merge(cur: Record<string, string>, changes: Record<string, string | nul
     else out[k.toLowerCase()] = v;
   }
   return out;
-}
-
-async function md5OfFile(path: string): Promise<string | undefined> {
-  const f = Bun.file(path);
-  if (!(await f.exists())) return undefined;
-  const h = new Bun.CryptoHasher("md5");
-  for await (const chunk of f.stream()) h.update(chunk);
-  return h.digest("hex");
 }
 
 function concatFiles(paths: string[]): ReadableStream<Uint8Array> {
