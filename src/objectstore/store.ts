@@ -186,13 +186,30 @@ export class FsObjectStore implements ObjectStoreClient {
     return row;
   }
 
+  /**
+   * Rows read recently (misses too), so a hot GET/HEAD costs a Map lookup
+   * rather than a SQLite read. This process is the only writer, and every
+   * statement that writes an object row calls forget() for it.
+   */
+  private rows = new Map<string, ObjectRow | null>();
+
+  private forget(account: string, container: string, name: string): void {
+    this.rows.delete(`${account}\u0000${container}\u0000${name}`);
+  }
+
   private objectRow(account: string, container: string, name: string): ObjectRow | undefined {
-    return this.live(
-      this.db.get<ObjectRow>(
-        "SELECT * FROM objectstore_objects WHERE account = ? AND container = ? AND name = ?",
-        account, container, name,
-      ),
-    );
+    const key = `${account}\u0000${container}\u0000${name}`;
+    let row = this.rows.get(key);
+    if (row === undefined) {
+      row =
+        this.db.get<ObjectRow>(
+          "SELECT * FROM objectstore_objects WHERE account = ? AND container = ? AND name = ?",
+          account, container, name,
+        ) ?? null;
+      if (this.rows.size >= 10_000) this.rows.clear();
+      this.rows.set(key, row);
+    }
+    return this.live(row ?? undefined);
   }
 
   private containerRow(account: string, name: string): ContainerRow | undefined {
@@ -259,6 +276,7 @@ export class FsObjectStore implements ObjectStoreClient {
           content_type: meta.contentType, last_modified: now, metadata: JSON.stringify(meta.metadata),
           headers: JSON.stringify(meta.headers), delete_at: meta.deleteAt ?? null,
         };
+        this.forget(account, container, name);
         this.db.run(
           `INSERT OR REPLACE INTO objectstore_objects (account, container, name, file, size, md5, etag, content_type,
              last_modified, metadata, headers, delete_at, audited_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
@@ -481,6 +499,7 @@ export class FsObjectStore implements ObjectStoreClient {
         delete_at: changes.deleteAt === undefined ? r.delete_at : changes.deleteAt,
         last_modified: this.clock.now(),
       };
+      this.forget(account, container, name);
       this.db.run(
         `UPDATE objectstore_objects SET metadata = ?, content_type = ?, headers = ?, delete_at = ?, last_modified = ?
            WHERE account = ? AND container = ? AND name = ?`,
@@ -499,6 +518,7 @@ export class FsObjectStore implements ObjectStoreClient {
         account, container, name,
       );
       if (!old) return;
+      this.forget(account, container, name);
       this.db.run("DELETE FROM objectstore_objects WHERE account = ? AND container = ? AND name = ?", account, container, name);
       this.db.run(
         `UPDATE objectstore_containers SET object_count = object_count - 1, bytes_used = bytes_used - ?, last_modified = ?
@@ -731,6 +751,7 @@ export class FsObjectStore implements ObjectStoreClient {
       /* the file is missing altogether */
     }
     this.db.tx(() => {
+      this.forget(t.account, t.container, t.name);
       const gone = this.db.run(
         "DELETE FROM objectstore_objects WHERE account = ? AND container = ? AND name = ? AND file = ?",
         t.account, t.container, t.name, t.file,
