@@ -6,7 +6,8 @@
  *   - token validation throughput over HTTP under load (wrk when installed, else a Bun client)
  *   - idle RSS after start-up and after the load
  * A benchmark, not a test: it prints numbers and the targets beside them; it never fails on them.
- * Options: --port-offset N (default 3000: ports stay below the ephemeral range), --duration S (default 10), --json (machine-readable).
+ * Options: --port-offset N (default 3000: ports stay below the ephemeral range), --duration S (default 10), --json (machine-readable),
+ * --no-objects (skip the object-storage part, scripts/bench-objects.ts, which runs after these numbers).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     "port-offset": { type: "string", default: "3000" },
     duration: { type: "string", default: "10" },
     json: { type: "boolean", default: false },
+    "no-objects": { type: "boolean", default: false },
   },
 });
 const offset = Number(values["port-offset"]);
@@ -196,4 +198,13 @@ else {
     const target = targets[k] ?? (k.startsWith("token validation") ? ">= 10000" : "");
     console.log(`  ${k.padEnd(72)} ${String(v).padStart(8)}   ${target && `target ${target}`}`);
   }
+}
+
+// Object storage (Swift, S3, s3rver side by side): its own script in a child process, so its
+// memory and its servers stay apart from these numbers.
+if (!values["no-objects"]) {
+  const objects = Bun.spawn(["bun", join(import.meta.dir, "bench-objects.ts"), ...(values.json ? ["--json"] : [])], {
+    stdio: ["inherit", "inherit", "inherit"],
+  });
+  if ((await objects.exited) !== 0) process.exitCode = 1;
 }
