@@ -28,6 +28,7 @@ export function createObjectStore(deps: ObjectStoreDeps) {
   const sweep = setTimeout(() => {
     try {
       store.sweep();
+      store.prepareDirs();
     } catch (e) {
       deps.log.error(`sweep failed: ${(e as Error).message}`);
     }
