@@ -23,3 +23,14 @@ export function randomToken(bytes = 32): string {
   const buf = crypto.getRandomValues(new Uint8Array(bytes));
   return Buffer.from(buf).toString("base64url");
 }
+
+/**
+ * A generated secret handed to users: URL-safe random, never starting with
+ * '-' (a CLI's option parser would read `--secret -abc…` as another option).
+ */
+export function secretToken(bytes = 64): string {
+  for (;;) {
+    const s = randomToken(bytes);
+    if (!s.startsWith("-")) return s;
+  }
+}

@@ -1,7 +1,7 @@
 import type { AuthContext } from "../../core/auth.ts";
 import type { Db } from "../../core/db.ts";
 import { badRequest, conflict, forbidden, notFound } from "../../core/errors.ts";
-import { hexId, randomToken } from "../../core/ids.ts";
+import { hexId, secretToken } from "../../core/ids.ts";
 import { isAdmin, isReader } from "../../core/policy.ts";
 import { parseJson, type IdentityCtx } from "../ctx.ts";
 import { expandImplied, getRole, mustUser, rolesByIds, type RoleRow } from "../model.ts";
@@ -146,7 +146,7 @@ export async function createAppCred(
     ...(r.service !== undefined ? { service: r.service } : {}),
     ...(r.method !== undefined ? { method: r.method } : {}),
   }));
-  const secret = input.secret || randomToken(64);
+  const secret = input.secret || secretToken(64);
   const hash = await ctx.hashSecret(secret);
   const id = hexId();
   const row = db.tx(() => {
