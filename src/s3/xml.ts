@@ -1,15 +1,22 @@
-import { XMLBuilder, XMLParser } from "fast-xml-parser";
+import type { XMLBuilder, XMLParser } from "fast-xml-parser";
 import { s3err } from "./errors.ts";
+
+// fast-xml-parser costs ~30 ms to load: required on the first S3 request, not at cloud start-up.
+type Fxp = typeof import("fast-xml-parser");
+let fxp: Fxp | undefined;
+const lib = (): Fxp => (fxp ??= require("fast-xml-parser") as Fxp);
 
 export const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
 
-const builder = new XMLBuilder({
-  ignoreAttributes: false,
-  attributeNamePrefix: "@_",
-  suppressEmptyNode: false,
-  processEntities: true,
-  suppressBooleanAttributes: false,
-});
+let builderInstance: XMLBuilder | undefined;
+const builder = (): XMLBuilder =>
+  (builderInstance ??= new (lib().XMLBuilder)({
+    ignoreAttributes: false,
+    attributeNamePrefix: "@_",
+    suppressEmptyNode: false,
+    processEntities: true,
+    suppressBooleanAttributes: false,
+  }));
 
 /**
  * An XML document from a plain object: `{ ListBucketResult: { "@_xmlns": NS,
@@ -17,7 +24,7 @@ const builder = new XMLBuilder({
  * fields are left out.
  */
 export function xmlDoc(doc: Record<string, unknown>): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build(prune(doc))}`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder().build(prune(doc))}`;
 }
 
 function prune(v: unknown): unknown {
@@ -30,21 +37,23 @@ function prune(v: unknown): unknown {
   return v;
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  parseTagValue: false,
-  trimValues: true,
-  processEntities: true,
-  isArray: (name) => name === "Part" || name === "Object",
-});
+let parserInstance: XMLParser | undefined;
+const parser = (): XMLParser =>
+  (parserInstance ??= new (lib().XMLParser)({
+    ignoreAttributes: true,
+    removeNSPrefix: true,
+    parseTagValue: false,
+    trimValues: true,
+    processEntities: true,
+    isArray: (name: string) => name === "Part" || name === "Object",
+  }));
 
 /** Parse a request body; malformed XML is S3's 400 MalformedXML. */
 export function parseXml(text: string): Record<string, any> {
   if (!text.trim()) throw s3err("MalformedXML");
   let doc: unknown;
   try {
-    doc = parser.parse(text, true);
+    doc = parser().parse(text, true);
   } catch {
     throw s3err("MalformedXML");
   }
