@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { testCloud, type TestCloud } from "../../test/harness.ts";
-import { memStore } from "./memstore.ts";
+import { join } from "node:path";
+import { FsObjectStore } from "../objectstore/store.ts";
+import { fromObjectStore } from "./store.ts";
 import { createS3 } from "./service.ts";
 import { sha256Hex } from "./sigv4.ts";
 import { presignedUrl, signedRequest, type SignOpts } from "./testing.ts";
@@ -42,7 +44,9 @@ function tag(body: string, name: string): string[] {
 
 beforeAll(async () => {
   t = await testCloud();
-  app = createS3({ store: memStore({ minPartSize: 5 }), identity: t.cloud.identity.client, cfg: t.cloud.cfg, log: silentLogger, clock: t.cloud.clock }).app;
+  // The real store on the test cloud's data (its own directory), with tiny multipart parts allowed.
+  const store = new FsObjectStore(t.cloud.db, join(t.cloud.cfg.dataDir, "objects-s3-test"), t.cloud.clock, silentLogger, 2 ** 40, 5);
+  app = createS3({ store: fromObjectStore(store), identity: t.cloud.identity.client, cfg: t.cloud.cfg, log: silentLogger, clock: t.cloud.clock }).app;
   keys = await ec2Keys(t);
   other = await ec2Keys(t, "demo", "secret", "demo");
 });

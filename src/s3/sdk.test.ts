@@ -27,16 +27,13 @@ import { Readable } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { removeDataDir, startCloud, type Cloud } from "../cloud.ts";
-import { loadConfig, portOf } from "../core/config.ts";
+import { loadConfig } from "../core/config.ts";
 import { silentLogger } from "../core/log.ts";
-import { memStore } from "./memstore.ts";
-import { createS3 } from "./service.ts";
 
 let cloud: Cloud;
 let dataDir: string;
 let client: S3Client;
 let endpoint: string;
-let ownServer: ReturnType<typeof Bun.serve> | undefined;
 
 async function identityJson(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: any; headers: Headers }> {
   const res = await fetch(`${cloud.url("identity")}${path}`, {
@@ -49,9 +46,9 @@ async function identityJson(method: string, path: string, body?: unknown, token?
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "tenrec-s3sdk-"));
-  // A random offset in 33000–33999 (this suite's range), retried if taken.
+  // A random offset in 1000–4990 (ports stay below the ephemeral range), retried if taken.
   for (let attempt = 0; ; attempt++) {
-    const portOffset = 33000 + Math.floor(Math.random() * 1000);
+    const portOffset = 1000 + Math.floor(Math.random() * 400) * 10;
     const cfg = { ...loadConfig({ dataDir, passwordHashCost: 4, portOffset }, {}), accessLog: false };
     try {
       cloud = await startCloud(cfg, silentLogger);
@@ -60,15 +57,7 @@ beforeAll(async () => {
       if (attempt > 5) throw e;
     }
   }
-  const s3Listener = cloud.listeners.find((l) => l.service === "s3");
-  if (s3Listener) endpoint = s3Listener.url;
-  else {
-    // Until the cloud serves S3 itself (objectstore wiring), serve it here.
-    const { app } = createS3({ store: memStore(), identity: cloud.identity.client, cfg: cloud.cfg, log: silentLogger, clock: cloud.clock });
-    ownServer = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch, maxRequestBodySize: 1 << 30 });
-    endpoint = `http://127.0.0.1:${ownServer.port}`;
-  }
-  void portOf;
+  endpoint = cloud.url("s3");
   const auth = await identityJson("POST", "/v3/auth/tokens", {
     auth: {
       identity: { methods: ["password"], password: { user: { name: "admin", domain: { id: "default" }, password: cloud.cfg.adminPassword } } },
@@ -89,7 +78,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client?.destroy();
-  ownServer?.stop(true);
   await cloud?.stop();
   removeDataDir(dataDir);
 });
