@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../core/clock.ts";
@@ -38,6 +38,8 @@ const json = <T>(s: string): T => JSON.parse(s) as T;
 /** Greater than any name that starts with the given prefix (names are valid UTF-8). */
 const AFTER = "\u{10FFFF}";
 const MIN_PART = 5 * 1024 * 1024;
+/** Objects up to this size are read into memory for a GET; larger ones stream from the file (sendfile). */
+const SMALL_READ = 64 * 1024;
 /** How long a replaced object's file outlives its row (GETs already under way still read it). */
 const UNLINK_GRACE_MS = 10_000;
 
@@ -491,6 +493,17 @@ export class FsObjectStore implements ObjectStoreClient {
   ): Promise<{ info: ObjectInfo; body: Blob }> {
     const r = this.objectRow(account, container, name);
     if (!r) throw err(404, "NoSuchKey", "The resource could not be found.");
+    if (r.size <= SMALL_READ) {
+      // Small objects: one read from the page cache now beats a lazy file open and close on the I/O pool.
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(this.path(r.file));
+      } catch {
+        throw err(404, "NoSuchKey", "The resource could not be found.");
+      }
+      const body = new Blob([bytes.subarray(range?.start ?? 0, range?.end ?? r.size)]);
+      return { info: this.toInfo(r), body };
+    }
     const file = Bun.file(this.path(r.file));
     return { info: this.toInfo(r), body: range ? file.slice(range.start, range.end) : file.slice(0, r.size) };
   }
