@@ -26,6 +26,21 @@ export const appCredAccessRules = (row: AppCredRow) => parseJson<AccessRule[]>(r
 const ISO = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?)?(Z|[+-]\d\d(?::?\d\d)?)?$/i;
 
 /** Parse an ISO 8601 time (no zone = UTC) to epoch ms, fractional down to the microsecond. */
+/** An optional `expires_at` that must parse and lie in the future (Keystone's 400s otherwise); null when absent. */
+export function futureExpiry(value: string | null | undefined, now: number): number | null {
+  if (!value) return null;
+  const t = parseIsoTime(value);
+  if (t === undefined)
+    throw badRequest(
+      "Timestamp not in expected format. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.",
+    );
+  if (t <= now)
+    throw badRequest(
+      "The 'expires_at' must not be before now. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.",
+    );
+  return t;
+}
+
 export function parseIsoTime(s: string): number | undefined {
   const m = ISO.exec(s.trim());
   if (!m) return undefined;
@@ -115,19 +130,7 @@ export async function createAppCred(
   if (!a.projectId) throw forbidden("An application credential can only be created with a project-scoped token.");
   if (input.project_id !== undefined && input.project_id !== a.projectId)
     throw badRequest("Invalid application credential: project_id must be the project of the token.");
-  let expiresAt: number | null = null;
-  if (input.expires_at) {
-    const t = parseIsoTime(input.expires_at);
-    if (t === undefined)
-      throw badRequest(
-        "Timestamp not in expected format. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.",
-      );
-    if (t <= clock.now())
-      throw badRequest(
-        "The 'expires_at' must not be before now. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.",
-      );
-    expiresAt = t;
-  }
+  const expiresAt = futureExpiry(input.expires_at, clock.now());
   const tokenRoles = new Set(a.roleIds);
   let roleIds: string[];
   if (input.roles?.length) {

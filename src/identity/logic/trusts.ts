@@ -16,7 +16,7 @@ import {
   type RoleRow,
 } from "../model.ts";
 import type { TrustInput } from "../schemas/trusts.ts";
-import { parseIsoTime } from "./application_credentials.ts";
+import { futureExpiry } from "./application_credentials.ts";
 
 /** Keystone's [trust] max_redelegation_count default. */
 export const MAX_REDELEGATION_COUNT = 3;
@@ -126,19 +126,7 @@ export function createTrust(ctx: IdentityCtx, a: AuthContext, input: TrustInput)
     const have = projectId ? effectiveRoleIds(db, trustorId, { kind: "project", id: projectId }) : new Set<string>();
     for (const id of roleIds) if (!have.has(id)) throw notFound(`Could not find role: ${id}.`);
   }
-  let expiresAt: number | null = null;
-  if (input.expires_at) {
-    const t = parseIsoTime(input.expires_at);
-    if (t === undefined)
-      throw badRequest(
-        "Timestamp not in expected format. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.",
-      );
-    if (t <= clock.now())
-      throw badRequest(
-        "The 'expires_at' must not be before now. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.",
-      );
-    expiresAt = t;
-  }
+  let expiresAt = futureExpiry(input.expires_at, clock.now());
 
   const requested = input.redelegation_count ?? null;
   const redelegatable = !!input.allow_redelegation && requested !== 0;
