@@ -112,18 +112,9 @@ async function dispatch(c: Ctx, env: SwiftEnv): Promise<Response> {
     }
     const scope = verifyTempUrl(tp, { method, account: r.account, container: r.container!, object: r.object! }, keys);
     r.tempurl = { scope, params: tp };
-    switch (method) {
-      case "GET":
-      case "HEAD":
-        return getObject(r);
-      case "PUT":
-        return putObject(r);
-      case "POST":
-        return postObject(r);
-      case "DELETE":
-        return deleteObject(r);
-    }
-    throw tempUrlInvalid();
+    // A TempURL authorizes only these methods (never COPY).
+    if (!["GET", "HEAD", "PUT", "POST", "DELETE"].includes(method)) throw tempUrlInvalid();
+    return objectMethod(r, method);
   }
 
   const token = r.headers.get("x-auth-token") ?? r.headers.get("x-storage-token");
@@ -206,6 +197,11 @@ async function dispatch(c: Ctx, env: SwiftEnv): Promise<Response> {
     });
     if (!info) throw new ApiError(404, "The resource could not be found.");
   }
+  return objectMethod(r, method);
+}
+
+/** The object operation for an authorized request. */
+function objectMethod(r: SwiftReq, method: string): Promise<Response> {
   switch (method) {
     case "GET":
     case "HEAD":
