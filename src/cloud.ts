@@ -11,6 +11,10 @@ import { portOf, publicHost, type Config, type ServiceName } from "./core/config
 import { Db } from "./core/db.ts";
 import type { Logger } from "./core/log.ts";
 import { createIdentity, type Identity } from "./identity/service.ts";
+import { createImage } from "./image/service.ts";
+import { createNetwork } from "./network/service.ts";
+import { createVolume } from "./volume/service.ts";
+import { createCompute } from "./compute/service.ts";
 import type { ManagedService } from "./identity/bootstrap.ts";
 
 export interface Listener {
@@ -24,6 +28,8 @@ export interface Served {
   name: ServiceName;
   app: { fetch: (r: Request) => Response | Promise<Response> };
   catalog?: ManagedService[];
+  /** Runs after identity's bootstrap, in the order services were added (service data: images, networks, flavors…). */
+  bootstrap?: () => void | Promise<void>;
   stop?: () => void | Promise<void>;
 }
 
@@ -88,9 +94,50 @@ export async function startCloud(
     ],
   });
 
+  // Each service gets the typed clients of the ones it builds on (never their tables).
+  const image = createImage({ db, bus, clock, cfg, log: log.child("image"), identity: identity.client, store: objectstore.store });
+  served.push({
+    name: "image",
+    app: image.app,
+    catalog: [{ key: "image", type: "image", name: "glance", description: "Image Service (Glance)", url: url("image") }],
+    bootstrap: () => image.bootstrap(),
+    stop: () => image.stop(),
+  });
+  const network = createNetwork({ db, bus, clock, cfg, log: log.child("network"), identity: identity.client });
+  served.push({
+    name: "network",
+    app: network.app,
+    catalog: [{ key: "network", type: "network", name: "neutron", description: "Networking (Neutron)", url: url("network") }],
+    bootstrap: () => network.bootstrap(),
+    stop: () => network.stop(),
+  });
+  const volume = createVolume({ db, bus, clock, cfg, log: log.child("volume"), identity: identity.client, image: image.client });
+  served.push({
+    name: "volume",
+    app: volume.app,
+    catalog: [
+      { key: "volumev3", type: "volumev3", name: "cinderv3", description: "Block Storage (Cinder) v3", url: `${url("volume")}/v3/$(project_id)s` },
+      { key: "block-storage", type: "block-storage", name: "cinder", description: "Block Storage (Cinder)", url: `${url("volume")}/v3/$(project_id)s` },
+    ],
+    bootstrap: () => volume.bootstrap(),
+    stop: () => volume.stop(),
+  });
+  const compute = createCompute({
+    db, bus, clock, cfg, log: log.child("compute"), identity: identity.client,
+    image: image.client, network: network.client, volume: volume.client,
+  });
+  served.push({
+    name: "compute",
+    app: compute.app,
+    catalog: [{ key: "compute", type: "compute", name: "nova", description: "Compute (Nova)", url: `${url("compute")}/v2.1` }],
+    bootstrap: () => compute.bootstrap(),
+    stop: () => compute.stop(),
+  });
+
   await identity.bootstrap(served.flatMap((s) => s.catalog ?? []), {
     adminPasswordExplicit: opts.adminPasswordExplicit,
   });
+  for (const s of served) await s.bootstrap?.();
 
   const listeners: Listener[] = [];
   const stopServices = async () => {

@@ -13,6 +13,7 @@ import { ephemeralDir, loadConfig, portOf, publicHost, type Config } from "./cor
 import { Db } from "./core/db.ts";
 import { Logger } from "./core/log.ts";
 import { MIGRATIONS, syncAll } from "./migrations.ts";
+import { COMPUTE_MANAGE_GROUPS, computeManage } from "./compute/manage.ts";
 import pkg from "../package.json" with { type: "json" };
 
 const OPTIONS = {
@@ -25,6 +26,11 @@ const OPTIONS = {
   "password-hash-cost": { type: "string" },
   "log-level": { type: "string" },
   "no-access-log": { type: "boolean" },
+  driver: { type: "string" },
+  "compute-hosts": { type: "string" },
+  "fake-driver-delay": { type: "string" },
+  "image-size-cap": { type: "string" },
+  purge: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -36,6 +42,9 @@ Usage:
   tenrec manage version list     print the version
   tenrec manage db sync          apply pending database migrations
   tenrec manage db version       print each service's schema version
+  tenrec manage flavor list | create NAME MEMORY VCPUS STORAGE FLAVORID [SWAP] [RXTX_QUOTA] [RXTX_CAP]
+                | delete NAME [--purge]       (instance_type is a synonym)
+  tenrec manage service list     the compute services and their state
 
 Options:
   --data-dir DIR          state directory (default: $XDG_DATA_HOME/tenrec)
@@ -47,6 +56,10 @@ Options:
   --password-hash-cost N  bcrypt cost for stored passwords (default 5)
   --log-level LEVEL       debug | info | warn | error
   --no-access-log         do not log one line per request
+  --driver D              compute driver: fake (default) | qemu
+  --compute-hosts N       with the fake driver, simulate N compute hosts
+  --fake-driver-delay MS  with the fake driver, delay every operation by MS
+  --image-size-cap BYTES  largest image Glance accepts (default 1 TiB)
 `;
 
 function configFrom(values: Record<string, unknown>): Config {
@@ -60,6 +73,10 @@ function configFrom(values: Record<string, unknown>): Config {
     passwordHashCost: values["password-hash-cost"],
     logLevel: values["log-level"],
     accessLog: values["no-access-log"] ? false : undefined,
+    computeDriver: values.driver,
+    computeHosts: values["compute-hosts"],
+    fakeDriverDelayMs: values["fake-driver-delay"],
+    imageSizeCap: values["image-size-cap"],
   });
 }
 
@@ -136,6 +153,17 @@ function manage(args: string[], values: Record<string, unknown>): void {
       console.log(`${svc.padEnd(10)} version ${db.version(svc)}${n !== undefined ? ` (${n} applied)` : ""}`);
     }
     db.close();
+    return;
+  }
+  if (group && COMPUTE_MANAGE_GROUPS.has(group)) {
+    const cfg = configFrom(values);
+    const db = new Db(join(cfg.dataDir, "tenrec.db"));
+    try {
+      syncAll(db);
+      process.exitCode = computeManage(db, args, { purge: !!values.purge });
+    } finally {
+      db.close();
+    }
     return;
   }
   console.error(USAGE);

@@ -30,6 +30,14 @@ export const ConfigSchema = z.object({
   maxObjectSize: z.coerce.number().int().min(1).default(5 * 1024 ** 3 + 2),
   /** Log one line per request. */
   accessLog: z.boolean().default(true),
+  /** Hypervisor driver behind Compute: `fake` (instant, in memory) or `qemu` (real guests). */
+  computeDriver: z.enum(["fake", "qemu"]).default("fake"),
+  /** With the fake driver: how many compute hosts to simulate (spread over availability zones). */
+  computeHosts: z.coerce.number().int().min(1).max(1000).default(1),
+  /** With the fake driver: delay in ms added to every driver operation. */
+  fakeDriverDelayMs: z.coerce.number().int().min(0).default(0),
+  /** Largest image Glance accepts (bytes; Glance's image_size_cap, default 1 TiB). */
+  imageSizeCap: z.coerce.number().int().min(1).default(1024 ** 4),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -43,6 +51,10 @@ export function loadConfig(input: Partial<Record<keyof Config, unknown>>, env = 
   if (env.TENREC_PASSWORD_HASH_COST) fromEnv.passwordHashCost = env.TENREC_PASSWORD_HASH_COST;
   if (env.TENREC_LOG_LEVEL) fromEnv.logLevel = env.TENREC_LOG_LEVEL;
   if (env.TENREC_MAX_OBJECT_SIZE) fromEnv.maxObjectSize = env.TENREC_MAX_OBJECT_SIZE;
+  if (env.TENREC_COMPUTE_DRIVER) fromEnv.computeDriver = env.TENREC_COMPUTE_DRIVER;
+  if (env.TENREC_COMPUTE_HOSTS) fromEnv.computeHosts = env.TENREC_COMPUTE_HOSTS;
+  if (env.TENREC_FAKE_DRIVER_DELAY_MS) fromEnv.fakeDriverDelayMs = env.TENREC_FAKE_DRIVER_DELAY_MS;
+  if (env.TENREC_IMAGE_SIZE_CAP) fromEnv.imageSizeCap = env.TENREC_IMAGE_SIZE_CAP;
   const merged: Record<string, unknown> = { ...fromEnv };
   for (const [k, v] of Object.entries(input)) if (v !== undefined) merged[k] = v;
   const parsed = ConfigSchema.safeParse(merged);

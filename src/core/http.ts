@@ -1,3 +1,4 @@
+import type { Microversion } from "./microversion.ts";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ApiError } from "./errors.ts";
@@ -12,6 +13,8 @@ export interface AppEnv {
     /** A well-formed `X-OpenStack-Request-Id` sent by the caller, kept for tracing. */
     globalRequestId?: string;
     auth: AuthContext;
+    /** The negotiated microversion (APIs that have them: Nova, Cinder). */
+    microversion?: Microversion;
   };
 }
 export type Ctx = Context<AppEnv>;

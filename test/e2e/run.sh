@@ -67,7 +67,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 log "starting tenrec: port offset $OFFSET, data dir $DATA_DIR, log $SERVER_LOG"
-bun src/main.ts up --data-dir "$DATA_DIR" --ephemeral --port-offset "$OFFSET" >"$SERVER_LOG" 2>&1 &
+# TENREC_E2E_UP_ARGS: extra options for `tenrec up` (e.g. "--compute-hosts 3").
+# shellcheck disable=SC2086
+bun src/main.ts up --data-dir "$DATA_DIR" --ephemeral --port-offset "$OFFSET" ${TENREC_E2E_UP_ARGS:-} >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 
 # Wait up to ~15 s for GET /v3 to answer.
@@ -96,15 +98,22 @@ export TENREC_E2E_AUTH_URL="$AUTH_URL"
 export TENREC_E2E_LOG_DIR="$LOG_DIR"
 
 rc_cli=0
+failed_cli=()
 rc_tempest=0
 only="${TENREC_E2E_ONLY:-all}"
 if [[ $only == all || $only == cli ]]; then
-  log "=== openstack CLI flows ==="
-  bash "$ROOT/test/e2e/openstack-cli.sh" || rc_cli=$?
-  log "=== swift CLI flows ==="
-  bash "$ROOT/test/e2e/swift-cli.sh" || rc_cli=$?
-  log "=== S3 clients (aws, s3cmd) ==="
-  bash "$ROOT/test/e2e/s3-cli.sh" || rc_cli=$?
+  # The base flows first, then each service's own test/e2e/<service>-cli.sh.
+  # TENREC_E2E_CLI (names, e.g. "image compute") runs only those scripts.
+  scripts=(openstack-cli swift-cli s3-cli)
+  for f in "$ROOT"/test/e2e/*-cli.sh; do
+    n="$(basename "$f" .sh)"
+    [[ " ${scripts[*]} " == *" $n "* ]] || scripts+=("$n")
+  done
+  for n in "${scripts[@]}"; do
+    if [[ -n "${TENREC_E2E_CLI:-}" && " $TENREC_E2E_CLI " != *" ${n%-cli} "* ]]; then continue; fi
+    log "=== $n.sh ==="
+    bash "$ROOT/test/e2e/$n.sh" || { rc_cli=$?; log "$n.sh failed (exit $rc_cli)"; failed_cli+=("$n"); }
+  done
 fi
 if [[ $only == all || $only == tempest ]]; then
   log "=== Tempest identity suite ==="
@@ -119,7 +128,7 @@ fi
 
 log "logs kept in $LOG_DIR (server.log, tempest/logs/tempest.log, tempest/run.log)"
 if [[ $rc_cli != 0 || $rc_tempest != 0 ]]; then
-  log "FAILED: openstack-cli.sh exit $rc_cli, tempest.sh exit $rc_tempest"
+  log "FAILED: CLI flows failed: ${failed_cli[*]:-none}; tempest.sh exit $rc_tempest"
   # The server's own errors and its 5xx answers are often the quickest clue.
   # (Access log lines look like "… INFO [identity] req-… GET /v3 200 0.8ms".)
   if grep -qE ' (ERROR|WARN) | 5[0-9][0-9] [0-9.]+ms$' "$SERVER_LOG"; then

@@ -107,15 +107,6 @@ domain_specific_drivers = false
 # (tempest 33 has no external_idp option: federation tests live in the
 # keystone plugin, which is not installed.)
 
-[service_available]
-# What tenrec serves today: Keystone and Swift.
-nova = false
-cinder = false
-glance = false
-neutron = false
-swift = true
-horizon = false
-
 [object-storage]
 region = RegionOne
 endpoint_type = public
@@ -131,6 +122,41 @@ object_versioning = false
 [validation]
 run_validation = false
 EOF
+
+# --- per-service sections ----------------------------------------------------------
+# Each test/tempest/services/<name>.sh is run with AUTH_URL, ADMIN_PASSWORD, WS
+# and ROOT in its environment (it may prepare the cloud, e.g. look up an image
+# id); it prints its tempest.conf sections, and a line "# available: <svc>"
+# for each [service_available] flag it turns on. TEMPEST_SERVICES (names,
+# space-separated) limits which fragments run; default: all of them.
+declare -A available=([swift]=true)
+for frag in "$ROOT"/test/tempest/services/*.sh; do
+  [[ -e $frag ]] || continue
+  name="$(basename "$frag" .sh)"
+  if [[ -n "${TEMPEST_SERVICES:-}" && " $TEMPEST_SERVICES " != *" $name "* ]]; then continue; fi
+  if ! out="$(AUTH_URL="$AUTH_URL" ADMIN_PASSWORD="$ADMIN_PASSWORD" WS="$WS" ROOT="$ROOT" bash "$frag")"; then
+    log "service fragment $name failed; its tests will not run"
+    continue
+  fi
+  printf '\n%s\n' "$out" >>"$WS/etc/tempest.conf"
+  while read -r svc; do available[$svc]=true; done < <(sed -nE 's/^# available: *([a-z_]+) *$/\1/p' <<<"$out")
+done
+{
+  echo
+  echo "[service_available]"
+  for svc in nova cinder glance neutron swift horizon; do echo "$svc = ${available[$svc]:-false}"; done
+} >>"$WS/etc/tempest.conf"
+log "services available to Tempest: ${!available[*]}"
+
+# The include and exclude lists: the base files plus each service's own
+# (test/tempest/{include,exclude}.d/*.txt).
+# An explicit TEMPEST_INCLUDE_LIST is taken alone.
+shopt -s nullglob
+if [[ -n "${TEMPEST_INCLUDE_LIST:-}" ]]; then cat "$INCLUDE" >"$WS/include.txt"; else cat "$INCLUDE" "$ROOT"/test/tempest/include.d/*.txt >"$WS/include.txt"; fi
+cat "$EXCLUDE" "$ROOT"/test/tempest/exclude.d/*.txt >"$WS/exclude.txt"
+shopt -u nullglob
+INCLUDE="$WS/include.txt"
+EXCLUDE="$WS/exclude.txt"
 
 cd "$WS"
 /usr/bin/stestr init >/dev/null

@@ -1,0 +1,4 @@
+import type { Migration } from "../core/db.ts";
+
+/** The image service's tables. */
+export const imageMigrations: Migration[] = [];

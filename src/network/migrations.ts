@@ -1,0 +1,4 @@
+import type { Migration } from "../core/db.ts";
+
+/** The network service's tables. */
+export const networkMigrations: Migration[] = [];
