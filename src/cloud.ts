@@ -1,4 +1,9 @@
-import { mkdirSync, rmSync, writeFileSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync, renameSync } from "node:fs";
+import { controlApp, type StateControl } from "./control/api.ts";
+import { FaultInjector, injectedResponse } from "./control/faults.ts";
+import { BASELINE, listSnapshots, removeSnapshot, restoreSnapshot, saveSnapshot, snapshotPath, wipeState } from "./control/state.ts";
+import { ApiError } from "./core/errors.ts";
+import { requestId } from "./core/ids.ts";
 import { join } from "node:path";
 import { Bus } from "./core/bus.ts";
 import { syncAll } from "./migrations.ts";
@@ -30,39 +35,51 @@ export interface Served {
   catalog?: ManagedService[];
   /** Runs after identity's bootstrap, in the order services were added (service data: images, networks, flavors…). */
   bootstrap?: () => void | Promise<void>;
+  /** Before a reset or a snapshot load: release what lives outside the data dir's state (running guests…). */
+  reset?: () => void | Promise<void>;
   stop?: () => void | Promise<void>;
 }
 
 export interface Cloud {
   cfg: Config;
-  db: Db;
-  bus: Bus;
+  /** The current database (a reset or a snapshot load replaces it: read it through the cloud, do not keep it). */
+  readonly db: Db;
+  readonly bus: Bus;
   clock: Clock;
-  identity: Identity;
+  readonly identity: Identity;
+  faults: FaultInjector;
   listeners: Listener[];
-  /** Each served service's app, for in-process requests (tests). */
-  apps: Partial<Record<ServiceName, Served["app"]>>;
+  /** Each served service's app, for in-process requests (tests): requests go through the same front as the listeners. */
+  readonly apps: Partial<Record<ServiceName, Served["app"]>>;
   /** Public URL of a service's API root. */
   url(service: ServiceName): string;
+  /** Reset, snapshots (also the /tenrec/v1 API). */
+  state: StateControl;
   stop(): Promise<void>;
 }
 
-/**
- * The composition root: config → database → bus → services → listeners.
- * Nothing else wires services together.
- */
-export async function startCloud(
+/** The part of the cloud a reset or a snapshot load rebuilds: database, bus, services. */
+interface Inner {
+  db: Db;
+  bus: Bus;
+  identity: Identity;
+  served: Served[];
+  /** Fresh data dir: identity's bootstrap created the cloud. */
+  created: boolean;
+  stop(): Promise<void>;
+}
+
+async function buildInner(
   cfg: Config,
   log: Logger,
-  opts: { adminPasswordExplicit?: boolean; listen?: boolean } = {},
-): Promise<Cloud> {
+  clock: Clock,
+  url: (svc: ServiceName) => string,
+  opts: { adminPasswordExplicit?: boolean },
+): Promise<Inner> {
   mkdirSync(cfg.dataDir, { recursive: true });
   const db = new Db(join(cfg.dataDir, "tenrec.db"));
   syncAll(db);
-  const clock = new Clock();
   const bus = new Bus(db, log.child("bus"));
-  const host = publicHost(cfg);
-  const url = (svc: ServiceName) => `http://${host}:${portOf(cfg, svc)}`;
 
   const identity = createIdentity({ db, bus, clock, cfg, log: log.child("identity") });
   const served: Served[] = [
@@ -134,22 +151,129 @@ export async function startCloud(
     stop: () => compute.stop(),
   });
 
-  await identity.bootstrap(served.flatMap((s) => s.catalog ?? []), {
+  const { created } = await identity.bootstrap(served.flatMap((s) => s.catalog ?? []), {
     adminPasswordExplicit: opts.adminPasswordExplicit,
   });
   for (const s of served) await s.bootstrap?.();
+  bus.resume();
+  return {
+    db, bus, identity, served, created,
+    async stop() {
+      await bus.drain();
+      for (const s of [...served].reverse()) await s.stop?.();
+      db.close();
+    },
+  };
+}
+
+/**
+ * The composition root: config → database → bus → services → listeners.
+ * Nothing else wires services together. The listeners stay up across a reset
+ * or a snapshot load: each request is dispatched to the current services.
+ */
+export async function startCloud(
+  cfg: Config,
+  log: Logger,
+  opts: { adminPasswordExplicit?: boolean; listen?: boolean } = {},
+): Promise<Cloud> {
+  const clock = new Clock();
+  const host = publicHost(cfg);
+  const url = (svc: ServiceName) => `http://${host}:${portOf(cfg, svc)}`;
+  const faults = new FaultInjector(log.child("faults"));
+  let inner = await buildInner(cfg, log, clock, url, opts);
+
+  // Requests wait while the state is being swapped; a swap waits for requests in flight.
+  let gate: Promise<void> | undefined;
+  let inflight = 0;
+  let idle: (() => void) | undefined;
+  const byName = () => new Map(inner.served.map((s) => [s.name, s.app]));
+  let apps = byName();
+
+  let control: ReturnType<typeof controlApp> | undefined;
+  const front = (name: ServiceName) => async (req: Request): Promise<Response> => {
+    while (gate) await gate;
+    const u = req.url;
+    const q = u.indexOf("?");
+    const path = u.slice(u.indexOf("/", u.indexOf("//") + 2), q === -1 ? undefined : q);
+    if (path === "/healthz") return new Response("ok\n", { headers: { "content-type": "text/plain" } });
+    if (name === "identity" && path.startsWith("/tenrec/")) return control!.fetch(req);
+    if (faults.active) {
+      const hit = faults.http(name, req.method, path);
+      if (hit) {
+        if (hit.effect.stall_ms) await Bun.sleep(hit.effect.stall_ms);
+        if (hit.effect.status || hit.effect.body !== undefined) return injectedResponse(name, hit.effect, requestId());
+      }
+    }
+    inflight++;
+    try {
+      return await apps.get(name)!.fetch(req);
+    } finally {
+      if (--inflight === 0) idle?.();
+    }
+  };
+
+  /** Stop the services, change the data dir's state, start them again on it. */
+  const swap = async (change: () => void | Promise<void>, what: string): Promise<{ ms: number }> => {
+    const t0 = performance.now();
+    while (gate) await gate;
+    let open!: () => void;
+    gate = new Promise((r) => (open = r));
+    try {
+      if (inflight > 0) await Promise.race([new Promise<void>((r) => (idle = r)), Bun.sleep(10_000)]);
+      idle = undefined;
+      for (const s of inner.served) await s.reset?.();
+      await inner.stop();
+      await change();
+      inner = await buildInner(cfg, log, clock, url, opts);
+      apps = byName();
+      const ms = Math.round(performance.now() - t0);
+      log.info(`${what} in ${ms} ms`);
+      return { ms };
+    } finally {
+      gate = undefined;
+      open();
+    }
+  };
+  const saveBaseline = () => saveSnapshot(inner.db, cfg.dataDir, BASELINE);
+  if (inner.created) saveBaseline();
+  const state: StateControl = {
+    reset: () =>
+      swap(() => {
+        if (existsSync(join(snapshotPath(cfg.dataDir, BASELINE), "meta.json"))) restoreSnapshot(cfg.dataDir, BASELINE);
+        else wipeState(cfg.dataDir);
+      }, "reset to the bootstrapped cloud").then(async (r) => {
+        if (inner.created) saveBaseline();
+        return r;
+      }),
+    save: async (name) => {
+      const t0 = performance.now();
+      const meta = saveSnapshot(inner.db, cfg.dataDir, name);
+      const ms = Math.round(performance.now() - t0);
+      log.info(`snapshot ${name} saved (${meta.bytes} bytes) in ${ms} ms`);
+      return { name, bytes: meta.bytes, ms };
+    },
+    list: async () => listSnapshots(cfg.dataDir),
+    load: async (name) => {
+      if (!listSnapshots(cfg.dataDir).some((m) => m.name === name)) throw new ApiError(404, `Snapshot ${name} not found.`);
+      return swap(() => restoreSnapshot(cfg.dataDir, name), `snapshot ${name} loaded`);
+    },
+    remove: async (name) => removeSnapshot(cfg.dataDir, name),
+  };
+  control = controlApp({
+    get identity() {
+      return inner.identity.client;
+    },
+    clock, faults, state, log: log.child("control"), accessLog: cfg.accessLog,
+  });
 
   const listeners: Listener[] = [];
-  const stopServices = async () => {
-    for (const s of [...served].reverse()) await s.stop?.();
-  };
   if (opts.listen !== false) {
     try {
-      for (const s of served) {
+      for (const s of inner.served) {
         const server = Bun.serve({
           hostname: cfg.host,
           port: portOf(cfg, s.name),
-          fetch: s.app.fetch,
+          fetch: front(s.name),
           idleTimeout: 120,
           maxRequestBodySize: cfg.maxRequestBodySize,
         });
@@ -157,24 +281,32 @@ export async function startCloud(
       }
     } catch (e) {
       for (const l of listeners) l.server.stop(true);
-      await stopServices();
-      db.close();
+      await inner.stop();
       throw e;
     }
   }
-  bus.resume();
+  const fronts = Object.fromEntries(inner.served.map((s) => [s.name, { fetch: front(s.name) }]));
 
   let stopped = false;
   return {
-    cfg, db, bus, clock, identity, listeners, url,
-    apps: Object.fromEntries(served.map((s) => [s.name, s.app])),
+    cfg, clock, faults, listeners, url, state,
+    get db() {
+      return inner.db;
+    },
+    get bus() {
+      return inner.bus;
+    },
+    get identity() {
+      return inner.identity;
+    },
+    get apps() {
+      return fronts;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
       await Promise.all(listeners.map((l) => l.server.stop(false)));
-      await bus.drain();
-      await stopServices();
-      db.close();
+      await inner.stop();
     },
   };
 }

@@ -10,6 +10,10 @@ export class Clock {
   date(): Date {
     return new Date(this.now());
   }
+  /** How far this clock is ahead of the wall clock (ms). */
+  get offset(): number {
+    return this.offsetMs;
+  }
   /** Move time forward (or back) by `ms`. */
   advance(ms: number): void {
     this.offsetMs += ms;

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { testCloud, type TestCloud } from "../../test/harness.ts";
+
+let t: TestCloud;
+let admin: string;
+beforeAll(async () => {
+  t = await testCloud();
+  admin = await t.token("admin");
+});
+afterAll(() => t.close());
+
+const ctl = (method: string, path: string, json?: unknown, token = admin) =>
+  t.req(method, `/tenrec/v1${path}`, { token, json });
+
+describe("state control API", () => {
+  test("needs an admin token", async () => {
+    expect((await ctl("GET", "/clock", undefined, "")).status).toBe(401);
+    const demo = await t.token("demo", "secret", "demo");
+    const r = await ctl("GET", "/clock", undefined, demo);
+    expect(r.status).toBe(403);
+    expect((await r.json()).error.code).toBe(403);
+  });
+
+  test("advancing the virtual clock by 2 h expires an issued token", async () => {
+    const tok = await t.token("demo", "secret", "demo");
+    const check = () => t.req("GET", "/v3/auth/tokens", { token: admin, headers: { "x-subject-token": tok } });
+    expect((await check()).status).toBe(200);
+    const r = await ctl("POST", "/clock", { advance: "2h" });
+    expect(r.status).toBe(200);
+    expect((await r.json()).clock.offset_seconds).toBe(7200);
+    // admin's own token expired too: get a new one to ask.
+    admin = await t.token("admin");
+    expect((await check()).status).toBe(404);
+    expect((await t.req("GET", "/v3/projects", { token: tok })).status).toBe(401);
+    expect((await ctl("POST", "/clock", { reset: true })).status).toBe(200);
+    expect(t.cloud.clock.offset).toBe(0);
+    expect((await ctl("POST", "/clock", { advance: "soon" })).status).toBe(400);
+  });
+
+  test("a fault rule fails exactly the next N matching requests, in the service's dialect", async () => {
+    const r = await ctl("POST", "/faults", { service: "identity", method: "GET", path: "^/v3/projects$", count: 2, effect: { status: 503, message: "injected" } });
+    expect(r.status).toBe(201);
+    const rule = (await r.json()).fault;
+    expect(rule.remaining).toBe(2);
+    for (let i = 0; i < 2; i++) {
+      const res = await t.req("GET", "/v3/projects", { token: admin });
+      expect(res.status).toBe(503);
+      expect((await res.json()).error.message).toBe("injected");
+    }
+    expect((await t.req("GET", "/v3/projects", { token: admin })).status).toBe(200);
+    expect((await (await ctl("GET", "/faults")).json()).faults).toEqual([]);
+  });
+
+  test("a sequence rule, stall, and clearing", async () => {
+    await ctl("POST", "/faults", { path: "^/v3/domains$", sequence: [{ status: 500 }, { stall_ms: 30 }] });
+    expect((await t.req("GET", "/v3/domains", { token: admin })).status).toBe(500);
+    const t0 = performance.now();
+    expect((await t.req("GET", "/v3/domains", { token: admin })).status).toBe(200);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
+    await ctl("POST", "/faults", { path: "^/v3/regions", count: -1, effect: { status: 500 } });
+    expect((await t.req("GET", "/v3/regions", { token: admin })).status).toBe(500);
+    expect((await ctl("DELETE", "/faults")).status).toBe(204);
+    expect((await t.req("GET", "/v3/regions", { token: admin })).status).toBe(200);
+    expect((await ctl("POST", "/faults", { path: "(" , effect: { status: 500 } })).status).toBe(400);
+    expect((await ctl("POST", "/faults", { action: "server.build" })).status).toBe(400);
+  });
+
+  test("save, reset, load: state goes and comes back; snapshots are listed", async () => {
+    const mk = await t.req("POST", "/v3/projects", { token: admin, json: { project: { name: "snap-me" } } });
+    expect(mk.status).toBe(201);
+    const has = async () => {
+      const r = await t.req("GET", "/v3/projects?name=snap-me", { token: admin });
+      return (await r.json()).projects.length === 1;
+    };
+    const s = await ctl("POST", "/snapshots", { name: "one" });
+    expect(s.status).toBe(201);
+    expect((await (await ctl("GET", "/snapshots")).json()).snapshots.map((x: { name: string }) => x.name)).toEqual(["one"]);
+    const reset = await ctl("POST", "/reset");
+    expect(reset.status).toBe(200);
+    console.log(`reset ${(await reset.json()).reset.ms} ms`);
+    // the admin token was state too: a reset cloud knows no tokens
+    expect((await t.req("GET", "/v3/projects", { token: admin })).status).toBe(401);
+    admin = await t.token("admin");
+    expect(await has()).toBe(false);
+    const load = await ctl("POST", "/snapshots/one/restore");
+    expect(load.status).toBe(200);
+    admin = await t.token("admin");
+    expect(await has()).toBe(true);
+    expect((await ctl("POST", "/snapshots/nope/restore")).status).toBe(404);
+    expect((await ctl("POST", "/snapshots", { name: "../x" })).status).toBe(400);
+    expect((await ctl("DELETE", "/snapshots/one")).status).toBe(204);
+    expect((await ctl("DELETE", "/snapshots/one")).status).toBe(404);
+  });
+
+  test("objects come back byte-identical after save, reset and load", async () => {
+    const proj = t.cloud.identity.client.projectByName("admin")!.id;
+    const path = `/v1/AUTH_${proj}/snapc/obj`;
+    const bytes = crypto.getRandomValues(new Uint8Array(200_000));
+    expect((await t.req("PUT", `/v1/AUTH_${proj}/snapc`, { token: admin, service: "object-store" })).status).toBe(201);
+    const put = await t.cloud.apps["object-store"]!.fetch(
+      new Request(`${t.cloud.url("object-store")}${path}`, { method: "PUT", headers: { "x-auth-token": admin }, body: bytes }),
+    );
+    expect(put.status).toBe(201);
+    expect((await ctl("POST", "/snapshots", { name: "objs" })).status).toBe(201);
+    expect((await ctl("POST", "/reset")).status).toBe(200);
+    admin = await t.token("admin");
+    expect((await t.req("GET", path, { token: admin, service: "object-store" })).status).toBe(404);
+    expect((await ctl("POST", "/snapshots/objs/restore")).status).toBe(200);
+    admin = await t.token("admin");
+    const got = await t.req("GET", path, { token: admin, service: "object-store" });
+    expect(got.status).toBe(200);
+    expect(new Uint8Array(await got.arrayBuffer())).toEqual(bytes);
+  });
+
+  test("every service answers /healthz", async () => {
+    for (const svc of ["identity", "object-store", "image", "compute"] as const) {
+      const r = await t.req("GET", "/healthz", { service: svc });
+      expect(r.status).toBe(200);
+    }
+  });
+});
