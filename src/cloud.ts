@@ -318,23 +318,37 @@ export function writeAtomic(path: string, content: string, mode = 0o600): void {
   renameSync(tmp, path);
 }
 
+/** The clouds tenrec writes: its own two, then DevStack's names, so scripts written for DevStack run unchanged. */
+export const CLOUDS: { name: string; user: string; project?: string; system?: boolean }[] = [
+  { name: "tenrec", user: "admin", project: "admin" },
+  { name: "tenrec-demo", user: "demo", project: "demo" },
+  { name: "devstack", user: "demo", project: "demo" },
+  { name: "devstack-admin", user: "admin", project: "admin" },
+  { name: "devstack-admin-demo", user: "admin", project: "demo" },
+  { name: "devstack-alt", user: "alt_demo", project: "alt_demo" },
+  { name: "devstack-alt-member", user: "alt_demo_member", project: "alt_demo" },
+  { name: "devstack-alt-reader", user: "alt_demo_reader", project: "alt_demo" },
+  { name: "devstack-reader", user: "demo_reader", project: "demo" },
+  { name: "devstack-system-admin", user: "admin", system: true },
+  { name: "devstack-system-member", user: "system_member", system: true },
+  { name: "devstack-system-reader", user: "system_reader", system: true },
+];
+
 export function cloudsYaml(cloud: Pick<Cloud, "cfg" | "url">): string {
   const { cfg } = cloud;
-  const entry = (name: string, user: string, password: string, project: string) => `  ${name}:
+  const entry = (c: (typeof CLOUDS)[number]) => `  ${c.name}:
     auth:
       auth_url: ${cloud.url("identity")}/v3
-      username: ${user}
-      password: ${JSON.stringify(password)}
-      project_name: ${project}
-      user_domain_name: Default
-      project_domain_name: Default
+      username: ${c.user}
+      password: ${JSON.stringify(c.user === "admin" ? cfg.adminPassword : cfg.demoPassword)}
+${c.system ? "      system_scope: all\n" : `      project_name: ${c.project}\n      project_domain_name: Default\n`}      user_domain_name: Default
     region_name: ${cfg.region}
     interface: public
     identity_api_version: 3
 `;
   return `# Written by tenrec up. Use with: export OS_CLIENT_CONFIG_FILE=${join(cfg.dataDir, "clouds.yaml")}
 clouds:
-${entry("tenrec", "admin", cfg.adminPassword, "admin")}${entry("tenrec-demo", "demo", cfg.demoPassword, "demo")}`;
+${CLOUDS.map(entry).join("")}`;
 }
 
 export function openrc(cloud: Pick<Cloud, "cfg" | "url">): string {

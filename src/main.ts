@@ -7,7 +7,10 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { bootstrapEc2Key } from "./identity/bootstrap.ts";
+import { stateCommand } from "./control/cli.ts";
 import { cloudsYaml, openrc, removeDataDir, startCloud, writeAtomic } from "./cloud.ts";
 import { ephemeralDir, loadConfig, portOf, publicHost, type Config } from "./core/config.ts";
 import { Db } from "./core/db.ts";
@@ -31,6 +34,10 @@ const OPTIONS = {
   "fake-driver-delay": { type: "string" },
   "image-size-cap": { type: "string" },
   purge: { type: "boolean" },
+  devstack: { type: "boolean" },
+  "openrc-dir": { type: "string" },
+  user: { type: "string" },
+  project: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -38,7 +45,11 @@ const USAGE = `tenrec ${pkg.version}: a whole OpenStack cloud in one process
 
 Usage:
   tenrec up [options]            start the cloud
-  tenrec env [options]           print OS_* exports for the admin user
+  tenrec env [options]           print OS_* and AWS_* exports (admin, or --user/--project)
+  tenrec state reset | list | save NAME | load NAME | delete NAME
+                                 reset or snapshot the running cloud (its /tenrec/v1 API)
+  tenrec state export NAME FILE | import FILE [NAME]
+                                 a snapshot to or from a tar file (the cloud may be stopped)
   tenrec manage version list     print the version
   tenrec manage db sync          apply pending database migrations
   tenrec manage db version       print each service's schema version
@@ -60,6 +71,11 @@ Options:
   --compute-hosts N       with the fake driver, simulate N compute hosts
   --fake-driver-delay MS  with the fake driver, delay every operation by MS
   --image-size-cap BYTES  largest image Glance accepts (default 1 TiB)
+  --devstack              also write clouds.yaml where DevStack leaves it (~/.config/openstack/,
+                          unless a clouds.yaml not written by tenrec is there)
+  --openrc-dir DIR        also write openrc and clouds.yaml into DIR (scripts that source
+                          $DEVSTACK_PATH/openrc run unchanged)
+  --user U, --project P   (env) whose OS_* and AWS_* exports to print (default admin admin)
 `;
 
 function configFrom(values: Record<string, unknown>): Config {
@@ -107,13 +123,35 @@ async function up(values: Record<string, unknown>): Promise<void> {
     if (cfg.ephemeral) removeDataDir(cfg.dataDir);
     process.exit(1);
   }
-  writeAtomic(join(cfg.dataDir, "clouds.yaml"), cloudsYaml(cloud));
-  writeAtomic(join(cfg.dataDir, "openrc"), openrc(cloud));
+  const cy = cloudsYaml(cloud);
+  const rc = openrc(cloud);
+  writeAtomic(join(cfg.dataDir, "clouds.yaml"), cy);
+  writeAtomic(join(cfg.dataDir, "openrc"), rc);
+  const extra: string[] = [];
+  const openrcDir = values["openrc-dir"] as string | undefined;
+  if (openrcDir) {
+    mkdirSync(openrcDir, { recursive: true });
+    writeAtomic(join(openrcDir, "openrc"), rc);
+    writeAtomic(join(openrcDir, "clouds.yaml"), cy);
+    extra.push(`  openrc         ${join(openrcDir, "openrc")} (and clouds.yaml beside it)`);
+  }
+  if (values.devstack) {
+    const dir = join(process.env.XDG_CONFIG_HOME || join(homedir(), ".config"), "openstack");
+    const target = join(dir, "clouds.yaml");
+    if (existsSync(target) && !readFileSync(target, "utf8").startsWith("# Written by tenrec up")) {
+      log.warn(`--devstack: ${target} exists and was not written by tenrec; left alone (use OS_CLIENT_CONFIG_FILE)`);
+    } else {
+      mkdirSync(dir, { recursive: true });
+      writeAtomic(target, cy);
+      extra.push(`  clouds.yaml    ${target} (--devstack)`);
+    }
+  }
   const lines = [
     `tenrec ${pkg.version} — data dir ${cfg.dataDir}${cfg.ephemeral ? " (ephemeral)" : ""}`,
     ...cloud.listeners.map((l) => `  ${l.service.padEnd(14)} ${l.url}`),
-    `  clouds.yaml    ${join(cfg.dataDir, "clouds.yaml")}  (clouds: tenrec, tenrec-demo)`,
+    `  clouds.yaml    ${join(cfg.dataDir, "clouds.yaml")}  (clouds: tenrec, tenrec-demo, devstack, devstack-admin, …)`,
     `  openrc         ${join(cfg.dataDir, "openrc")}`,
+    ...extra,
     // performance.now() counts from process start.
     `ready in ${performance.now().toFixed(0)} ms`,
   ];
@@ -172,17 +210,42 @@ function manage(args: string[], values: Record<string, unknown>): void {
 
 function env(values: Record<string, unknown>): void {
   const cfg = configFrom(values);
+  const user = (values.user as string | undefined) ?? "admin";
+  const project = (values.project as string | undefined) ?? (user === "admin" ? "admin" : "demo");
   const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-  console.log(`export OS_AUTH_URL=http://${publicHost(cfg)}:${portOf(cfg, "identity")}/v3
-export OS_AUTH_TYPE=password
-export OS_IDENTITY_API_VERSION=3
-export OS_USERNAME=admin
-export OS_PASSWORD=${q(cfg.adminPassword)}
-export OS_PROJECT_NAME=admin
-export OS_USER_DOMAIN_NAME=Default
-export OS_PROJECT_DOMAIN_NAME=Default
-export OS_REGION_NAME=${cfg.region}
-export OS_CLIENT_CONFIG_FILE=${join(cfg.dataDir, "clouds.yaml")}`);
+  const host = publicHost(cfg);
+  const lines = [
+    `export OS_AUTH_URL=http://${host}:${portOf(cfg, "identity")}/v3`,
+    "export OS_AUTH_TYPE=password",
+    "export OS_IDENTITY_API_VERSION=3",
+    `export OS_USERNAME=${q(user)}`,
+    `export OS_PASSWORD=${q(user === "admin" ? cfg.adminPassword : cfg.demoPassword)}`,
+    `export OS_PROJECT_NAME=${q(project)}`,
+    "export OS_USER_DOMAIN_NAME=Default",
+    "export OS_PROJECT_DOMAIN_NAME=Default",
+    `export OS_REGION_NAME=${cfg.region}`,
+    `export OS_CLIENT_CONFIG_FILE=${join(cfg.dataDir, "clouds.yaml")}`,
+  ];
+  // The EC2 key bootstrap made for this user and project (S3, EC2).
+  const dbPath = join(cfg.dataDir, "tenrec.db");
+  if (existsSync(dbPath)) {
+    const db = new Db(dbPath);
+    try {
+      const key = bootstrapEc2Key(db, user, project);
+      if (key) {
+        lines.push(
+          `export AWS_ACCESS_KEY_ID=${key.access}`,
+          `export AWS_SECRET_ACCESS_KEY=${key.secret}`,
+          `export AWS_DEFAULT_REGION=${cfg.region}`,
+          `export AWS_ENDPOINT_URL_S3=http://${host}:${portOf(cfg, "s3")}`,
+          `export AWS_ENDPOINT_URL_EC2=http://${host}:${portOf(cfg, "ec2")}`,
+        );
+      }
+    } finally {
+      db.close();
+    }
+  }
+  console.log(lines.join("\n"));
 }
 
 async function main(): Promise<void> {
@@ -203,6 +266,7 @@ async function main(): Promise<void> {
     if (cmd === "up") return await up(values);
     if (cmd === "manage") return manage(rest, values);
     if (cmd === "env") return env(values);
+    if (cmd === "state") return await stateCommand(rest, configFrom(values));
   } catch (e) {
     console.error(`tenrec: ${(e as Error).message}`);
     process.exit(1);

@@ -93,6 +93,48 @@ describe("tenrec up", () => {
     rmSync(parent, { recursive: true, force: true });
   });
 
+  test("DevStack names: --openrc-dir, the devstack clouds and accounts, env with AWS keys, state save/reset/load", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tenrec-ds-"));
+    const rcDir = join(dir, "devstack");
+    try {
+      const a = await up(["--data-dir", dir, "--openrc-dir", rcDir]);
+      const offset = String(Number(new URL(a.base).port) - 5000);
+      const rc = readFileSync(join(rcDir, "openrc"), "utf8");
+      expect(rc).toContain(`OS_AUTH_URL=${a.base}/v3`);
+      const yaml = readFileSync(join(rcDir, "clouds.yaml"), "utf8");
+      for (const c of ["devstack:", "devstack-admin:", "devstack-alt:", "devstack-system-admin:"]) expect(yaml).toContain(c);
+      // `source openrc alt_demo alt_demo` gives a working login
+      const sh = Bun.spawnSync(["bash", "-c", `. ${join(rcDir, "openrc")} alt_demo alt_demo && echo "$OS_USERNAME/$OS_PROJECT_NAME/$OS_PASSWORD"`]);
+      expect(sh.stdout.toString().trim()).toBe("alt_demo/alt_demo/secret");
+      const alt = await fetch(`${a.base}/v3/auth/tokens`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          auth: {
+            identity: { methods: ["password"], password: { user: { name: "alt_demo", domain: { id: "default" }, password: "secret" } } },
+            scope: { project: { name: "alt_demo", domain: { id: "default" } } },
+          },
+        }),
+      });
+      expect(alt.status).toBe(201);
+      const env = Bun.spawnSync(["bun", MAIN, "env", "--data-dir", dir, "--port-offset", offset, "--user", "demo"]);
+      const out = env.stdout.toString();
+      expect(out).toContain("export OS_USERNAME='demo'");
+      expect(out).toMatch(/export AWS_ACCESS_KEY_ID=[0-9a-f]{32}/);
+      const state = (...args: string[]) => Bun.spawnSync(["bun", MAIN, "state", ...args, "--data-dir", dir, "--port-offset", offset]);
+      expect(state("save", "ci").exitCode).toBe(0);
+      expect(state("list").stdout.toString()).toMatch(/^ci\t/);
+      const reset = state("reset");
+      expect(reset.exitCode).toBe(0);
+      expect(reset.stdout.toString()).toMatch(/reset in \d+ ms/);
+      expect(state("load", "nope").exitCode).toBe(1);
+      a.proc.kill("SIGTERM");
+      expect(await a.proc.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("two clouds run side by side with different port offsets", async () => {
     const a = await up(["--ephemeral"]);
     const b = await up(["--ephemeral"]);

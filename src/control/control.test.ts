@@ -18,7 +18,7 @@ describe("state control API", () => {
     const demo = await t.token("demo", "secret", "demo");
     const r = await ctl("GET", "/clock", undefined, demo);
     expect(r.status).toBe(403);
-    expect((await r.json()).error.code).toBe(403);
+    expect((await r.json() as any).error.code).toBe(403);
   });
 
   test("advancing the virtual clock by 2 h expires an issued token", async () => {
@@ -27,7 +27,7 @@ describe("state control API", () => {
     expect((await check()).status).toBe(200);
     const r = await ctl("POST", "/clock", { advance: "2h" });
     expect(r.status).toBe(200);
-    expect((await r.json()).clock.offset_seconds).toBe(7200);
+    expect((await r.json() as any).clock.offset_seconds).toBe(7200);
     // admin's own token expired too: get a new one to ask.
     admin = await t.token("admin");
     expect((await check()).status).toBe(404);
@@ -40,15 +40,15 @@ describe("state control API", () => {
   test("a fault rule fails exactly the next N matching requests, in the service's dialect", async () => {
     const r = await ctl("POST", "/faults", { service: "identity", method: "GET", path: "^/v3/projects$", count: 2, effect: { status: 503, message: "injected" } });
     expect(r.status).toBe(201);
-    const rule = (await r.json()).fault;
+    const rule = (await r.json() as any).fault;
     expect(rule.remaining).toBe(2);
     for (let i = 0; i < 2; i++) {
       const res = await t.req("GET", "/v3/projects", { token: admin });
       expect(res.status).toBe(503);
-      expect((await res.json()).error.message).toBe("injected");
+      expect((await res.json() as any).error.message).toBe("injected");
     }
     expect((await t.req("GET", "/v3/projects", { token: admin })).status).toBe(200);
-    expect((await (await ctl("GET", "/faults")).json()).faults).toEqual([]);
+    expect((await (await ctl("GET", "/faults")).json() as any).faults).toEqual([]);
   });
 
   test("a sequence rule, stall, and clearing", async () => {
@@ -70,14 +70,14 @@ describe("state control API", () => {
     expect(mk.status).toBe(201);
     const has = async () => {
       const r = await t.req("GET", "/v3/projects?name=snap-me", { token: admin });
-      return (await r.json()).projects.length === 1;
+      return (await r.json() as any).projects.length === 1;
     };
     const s = await ctl("POST", "/snapshots", { name: "one" });
     expect(s.status).toBe(201);
-    expect((await (await ctl("GET", "/snapshots")).json()).snapshots.map((x: { name: string }) => x.name)).toEqual(["one"]);
+    expect((await (await ctl("GET", "/snapshots")).json() as any).snapshots.map((x: { name: string }) => x.name)).toEqual(["one"]);
     const reset = await ctl("POST", "/reset");
     expect(reset.status).toBe(200);
-    console.log(`reset ${(await reset.json()).reset.ms} ms`);
+    console.log(`reset ${(await reset.json() as any).reset.ms} ms`);
     // the admin token was state too: a reset cloud knows no tokens
     expect((await t.req("GET", "/v3/projects", { token: admin })).status).toBe(401);
     admin = await t.token("admin");

@@ -1,5 +1,7 @@
 import type { IdentityCtx } from "./ctx.ts";
 import { hexId } from "../core/ids.ts";
+import type { Db } from "../core/db.ts";
+import { hashAccessKey, insertCredential } from "./logic/credentials.ts";
 import { getDomain, getGlobalRoleByName, getProjectByName, getUserByName } from "./model.ts";
 
 /** A catalog entry a tenrec service contributes (kept in step with host and ports on every start). */
@@ -21,6 +23,30 @@ export const DEFAULT_DOMAIN = "default";
  * projects admin, demo, service; users admin and demo with their grants; the
  * region; the catalog entries of every service tenrec serves.
  */
+/** The accounts DevStack creates besides admin and demo, with the role each has where. */
+export const DEVSTACK_USERS: { name: string; role: "admin" | "member" | "reader"; scope: "demo" | "alt_demo" | "system" }[] = [
+  { name: "alt_demo", role: "member", scope: "alt_demo" },
+  { name: "demo_reader", role: "reader", scope: "demo" },
+  { name: "alt_demo_member", role: "member", scope: "alt_demo" },
+  { name: "alt_demo_reader", role: "reader", scope: "alt_demo" },
+  { name: "system_member", role: "member", scope: "system" },
+  { name: "system_reader", role: "reader", scope: "system" },
+];
+
+/** The EC2 key bootstrap made for a user in a project (for `tenrec env`), if any. */
+export function bootstrapEc2Key(db: Db, userName: string, projectName: string): { access: string; secret: string } | undefined {
+  const u = getUserByName(db, DEFAULT_DOMAIN, userName);
+  const p = getProjectByName(db, DEFAULT_DOMAIN, projectName);
+  if (!u || !p) return undefined;
+  const row = db.get<{ blob: string }>(
+    "SELECT blob FROM identity_credentials WHERE user_id = ? AND project_id = ? AND type = 'ec2' ORDER BY rowid LIMIT 1",
+    u.id, p.id,
+  );
+  if (!row) return undefined;
+  const b = JSON.parse(row.blob) as { access: string; secret: string };
+  return { access: b.access, secret: b.secret };
+}
+
 export async function bootstrap(
   ctx: IdentityCtx,
   services: ManagedService[],
@@ -33,6 +59,13 @@ export async function bootstrap(
   const needDemo = !getUserByName(db, DEFAULT_DOMAIN, "demo");
   const adminHash = needAdmin || opts.adminPasswordExplicit ? await ctx.hashSecret(cfg.adminPassword) : undefined;
   const demoHash = needDemo ? await ctx.hashSecret(cfg.demoPassword) : undefined;
+  // DevStack's other accounts (same password as demo, as DevStack gives them all one password).
+  const extraHashes = new Map<string, string>();
+  await Promise.all(
+    DEVSTACK_USERS.filter((u) => !getUserByName(db, DEFAULT_DOMAIN, u.name)).map(async (u) =>
+      extraHashes.set(u.name, await ctx.hashSecret(cfg.demoPassword)),
+    ),
+  );
   let adminPwChanged = false;
   if (!needAdmin && opts.adminPasswordExplicit) {
     const u = getUserByName(db, DEFAULT_DOMAIN, "admin")!;
@@ -74,6 +107,9 @@ export async function bootstrap(
     const adminP = project("admin", "Bootstrap project for initializing the cloud.");
     const demoP = project("demo", "Demo project");
     project("service", "Service project");
+    const altP = project("alt_demo", "Alternate demo project (DevStack)");
+    const projects: Record<string, string> = { admin: adminP, demo: demoP, alt_demo: altP };
+    project("invisible_to_admin", "A project the admin user has no role on (DevStack)");
     const user = (name: string, hash: string | undefined, defaultProject: string) => {
       let u = getUserByName(db, DEFAULT_DOMAIN, name);
       if (!u) {
@@ -86,13 +122,32 @@ export async function bootstrap(
       }
       return u.id;
     };
+    const grant = (type: string, actor: string, target: string, roleId: string) =>
+      db.run("INSERT OR IGNORE INTO identity_assignments VALUES (?, ?, ?, ?, 0)", type, actor, target, roleId);
     const adminU = user("admin", adminHash, adminP);
     const demoU = user("demo", demoHash, demoP);
+    const roles: Record<string, string> = { admin, member, reader };
+    for (const u of DEVSTACK_USERS) {
+      const hash = extraHashes.get(u.name);
+      if (!hash) continue; // existed already: leave its grants as they are
+      const id = user(u.name, hash, u.scope === "system" ? demoP : projects[u.scope]!);
+      if (u.scope === "system") grant("UserSystem", id, "system", roles[u.role]!);
+      else grant("UserProject", id, projects[u.scope]!, roles[u.role]!);
+    }
+    if (extraHashes.has("alt_demo")) grant("UserProject", adminU, altP, admin);
+    // EC2 credentials for admin and demo, so the S3 (and EC2) APIs work at once (`tenrec env` prints them).
+    if (fresh) {
+      for (const [uid, pid] of [[adminU, adminP], [demoU, demoP]] as const) {
+        const access = hexId();
+        insertCredential(db, {
+          id: hashAccessKey(access), userId: uid, projectId: pid, type: "ec2",
+          blob: JSON.stringify({ access, secret: hexId(), trust_id: null }), accessKey: access,
+        });
+      }
+    }
     if (adminPwChanged && adminHash) {
       db.run("UPDATE identity_users SET password_hash = ?, password_created_at = ? WHERE id = ?", adminHash, now, adminU);
     }
-    const grant = (type: string, actor: string, target: string, roleId: string) =>
-      db.run("INSERT OR IGNORE INTO identity_assignments VALUES (?, ?, ?, ?, 0)", type, actor, target, roleId);
     if (fresh) {
       grant("UserProject", adminU, adminP, admin);
       grant("UserProject", adminU, demoP, admin);
