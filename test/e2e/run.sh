@@ -13,6 +13,9 @@
 #   TENREC_E2E_ONLY         "cli" or "tempest" to run one of the two suites
 #   TENREC_E2E_SUMMARY      file to which each suite appends "suite passed
 #                           failed skipped" (used by .ci/run for its total)
+#   TENREC_E2E_BIN          an executable to test instead of `bun src/main.ts`
+#   TENREC_E2E_UP_ARGS      extra options for `tenrec up`
+#   TENREC_E2E_CLI          names of the CLI scripts to run (e.g. "image compute")
 #   TEMPEST_MIN_PASS        see test/e2e/tempest.sh
 set -euo pipefail
 
@@ -68,8 +71,11 @@ trap 'exit 143' TERM
 
 log "starting tenrec: port offset $OFFSET, data dir $DATA_DIR, log $SERVER_LOG"
 # TENREC_E2E_UP_ARGS: extra options for `tenrec up` (e.g. "--compute-hosts 3").
+# TENREC_E2E_BIN: run this executable (e.g. dist/tenrec from `bun run build`) instead of `bun src/main.ts`.
+if [[ -n "${TENREC_E2E_BIN:-}" ]]; then TENREC_CMD=("$(realpath "$TENREC_E2E_BIN")"); else TENREC_CMD=(bun src/main.ts); fi
+log "tenrec command: ${TENREC_CMD[*]}"
 # shellcheck disable=SC2086
-bun src/main.ts up --data-dir "$DATA_DIR" --ephemeral --port-offset "$OFFSET" ${TENREC_E2E_UP_ARGS:-} >"$SERVER_LOG" 2>&1 &
+"${TENREC_CMD[@]}" up --data-dir "$DATA_DIR" --ephemeral --port-offset "$OFFSET" ${TENREC_E2E_UP_ARGS:-} >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 
 # Wait up to ~15 s for GET /v3 to answer.
