@@ -133,7 +133,7 @@ describe("tenrec up", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 
   test("two clouds run side by side with different port offsets", async () => {
     const a = await up(["--ephemeral"]);
@@ -147,7 +147,7 @@ describe("tenrec up", () => {
       b.proc.kill("SIGTERM");
       await Promise.all([a.proc.exited, b.proc.exited]);
     }
-  });
+  }, 30_000);
 });
 
 describe("tenrec manage", () => {
