@@ -59,3 +59,77 @@ export interface ImageClient {
   /** Delete an image (used to clean up a failed snapshot). */
   deleteImage(caller: ImageCaller, id: string): Promise<void>;
 }
+
+// --- the implementation (in-process: direct calls into the image logic) -------------
+
+import { isoSeconds } from "../core/clock.ts";
+import type { ImageCtx } from "./ctx.ts";
+import { visibleImage } from "./logic/access.ts";
+import { download, upload } from "./logic/data.ts";
+import { createImage as create, deleteImage as remove } from "./logic/images.ts";
+import type { Image } from "./store.ts";
+import { ApiError } from "../core/errors.ts";
+
+export function toRef(img: Image): ImageRef {
+  return {
+    id: img.id,
+    name: img.name,
+    status: img.status,
+    diskFormat: img.diskFormat,
+    containerFormat: img.containerFormat,
+    visibility: img.visibility,
+    owner: img.owner,
+    size: img.size,
+    virtualSize: img.virtualSize,
+    checksum: img.checksum,
+    minDisk: img.minDisk,
+    minRam: img.minRam,
+    protected: img.protected,
+    properties: { ...img.properties },
+    tags: [...img.tags],
+    createdAt: isoSeconds(img.createdAt),
+    updatedAt: isoSeconds(img.updatedAt),
+  };
+}
+
+export function imageClient(ctx: ImageCtx): ImageClient {
+  return {
+    async getImage(caller, id) {
+      const img = ctx.store.get(id);
+      if (!img) return undefined;
+      try {
+        return toRef(visibleImage(ctx, caller, id));
+      } catch {
+        return undefined;
+      }
+    },
+    async openData(caller, id) {
+      const r = await download(ctx, caller, id);
+      if (r.image.status !== "active" || !r.body) throw new ApiError(409, `Image ${id} is not active (it is ${r.image.status}).`);
+      return { image: toRef(r.image), size: r.body.size, body: r.body.stream() };
+    },
+    async createImage(caller, image, data) {
+      const body: Record<string, unknown> = { ...(image.properties ?? {}), name: image.name };
+      if (image.diskFormat !== undefined) body.disk_format = image.diskFormat;
+      if (image.containerFormat !== undefined) body.container_format = image.containerFormat;
+      if (image.visibility !== undefined) body.visibility = image.visibility;
+      if (image.minDisk !== undefined) body.min_disk = image.minDisk;
+      if (image.minRam !== undefined) body.min_ram = image.minRam;
+      const img = create(ctx, caller, body);
+      if (!data) return toRef(img);
+      try {
+        return toRef(await upload(ctx, caller, img.id, data));
+      } catch (e) {
+        // A failed snapshot or volume upload leaves no queued orphan behind.
+        await remove(ctx, { ...caller, isAdmin: true }, img.id).catch(() => {});
+        throw e;
+      }
+    },
+    async uploadData(caller, id, data) {
+      return toRef(await upload(ctx, caller, id, data));
+    },
+    async deleteImage(caller, id) {
+      await remove(ctx, caller, id);
+    },
+  };
+}
