@@ -20,6 +20,7 @@ import { createImage } from "./image/service.ts";
 import { createNetwork } from "./network/service.ts";
 import { createVolume } from "./volume/service.ts";
 import { createCompute } from "./compute/service.ts";
+import { createDashboard } from "./dashboard/service.ts";
 import type { ManagedService } from "./identity/bootstrap.ts";
 
 export interface Listener {
@@ -149,6 +150,14 @@ async function buildInner(
     catalog: [{ key: "compute", type: "compute", name: "nova", description: "Compute (Nova)", url: `${url("compute")}/v2.1` }],
     bootstrap: () => compute.bootstrap(),
     stop: () => compute.stop(),
+  });
+
+  const dashboard = createDashboard({ cfg, clock, log: log.child("dashboard"), identityUrl: `${url("identity")}/v3` });
+  served.push({
+    name: "dashboard",
+    app: dashboard.app,
+    catalog: [{ key: "dashboard", type: "dashboard", name: "horizon", description: "Dashboard (Horizon)", url: `${url("dashboard")}/` }],
+    stop: () => dashboard.stop(),
   });
 
   const { created } = await identity.bootstrap(served.flatMap((s) => s.catalog ?? []), {
