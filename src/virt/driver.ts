@@ -44,6 +44,12 @@ export interface NicSpec {
   ips: { address: string; version: 4 | 6; cidr: string; gateway: string | null; dns: string[] }[];
   /** Floating IPs mapped to this NIC (the QEMU driver forwards host ports to them). */
   floatingIps: string[];
+  /**
+   * Host → guest port forwards for this NIC (the QEMU driver's user networking:
+   * a floating IP's allowed ports become 127.0.0.1:hostPort → guest:guestPort).
+   * Optional; drivers without host networking ignore it.
+   */
+  forwards?: { proto: "tcp" | "udp"; hostPort: number; guestPort: number; hostAddr?: string }[];
 }
 
 export interface VolumeSpec {
@@ -85,6 +91,22 @@ export interface ConsoleInfo {
   /** Where a console proxy connects (host:port of the VNC server or a websocket URL). */
   host: string;
   port: number;
+  /** A unix socket to connect to instead of host:port (the QEMU driver's VNC and serial sockets). */
+  path?: string;
+}
+
+/**
+ * A power-state change the driver observed: a guest that powered itself off,
+ * a hypervisor process that died, a reset from inside the guest. `expected`
+ * is true when the change is the result of a driver call in progress (the
+ * manager may ignore those, as Nova's power-state sync does).
+ */
+export interface DriverEvent {
+  uuid: string;
+  powerState: PowerStateValue;
+  /** QEMU's shutdown reason ("guest-shutdown", "host-qmp-quit", "host-signal") or "qemu process exited unexpectedly" */
+  reason: string;
+  expected: boolean;
 }
 
 export interface ComputeDriver {
@@ -122,4 +144,11 @@ export interface ComputeDriver {
   listInstances(): string[];
   /** Stop everything (process shutdown); guests may be left running or stopped as the driver documents. */
   shutdown(): Promise<void>;
+  /**
+   * Optional: replace a NIC's host port forwards on a running guest (a floating
+   * IP associated or disassociated); they also apply to every later start.
+   */
+  updateForwards?(uuid: string, portId: string, forwards: NonNullable<NicSpec["forwards"]>): Promise<void>;
+  /** Optional: be told of power-state changes (see DriverEvent); one listener, a later call replaces it. */
+  setEventListener?(listener: (e: DriverEvent) => void): void;
 }
