@@ -37,6 +37,12 @@ export interface IdentityClient extends TokenValidator {
   user(id: string): UserRef | undefined;
   /** A user by name in a domain (default: the default domain). */
   userByName(name: string, domainId?: string): UserRef | undefined;
+  /**
+   * A project-scoped token for a user another service has authenticated itself
+   * (an EC2 signature checked against the EC2 credential's secret): what
+   * Keystone's /v3/ec2tokens gives. Throws 401 when the user has no role there.
+   */
+  issueToken(userId: string, projectId: string): string;
 }
 
 const projectRef = (r: { id: string; name: string; domain_id: string; enabled: number } | undefined): ProjectRef | undefined =>
@@ -52,5 +58,6 @@ export function identityClient(tokens: TokenEngine, db: Db): IdentityClient {
     projectByName: (name, domainId = "default") => projectRef(getProjectByName(db, domainId, name)),
     user: (id) => userRef(getUser(db, id)),
     userByName: (name, domainId = "default") => userRef(getUserByName(db, domainId, name)),
+    issueToken: (userId, projectId) => tokens.issueFor(userId, projectId).row.id,
   };
 }

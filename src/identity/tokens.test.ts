@@ -243,3 +243,17 @@ describe("catalog templates", () => {
     expect(cat.catalog.find((s: any) => s.type === "templated").endpoints[0].url).not.toContain("$(");
   });
 });
+
+describe("tokens for callers another service authenticated (ec2tokens)", () => {
+  test("a project token with method ec2credential, refused where the user has no role", async () => {
+    const client = t.cloud.identity.client;
+    const demo = client.userByName("demo")!;
+    const demoProject = client.projectByName("demo")!;
+    const tok = client.issueToken(demo.id, demoProject.id);
+    const ctx = client.validate(tok)!;
+    expect(ctx.projectId).toBe(demoProject.id);
+    expect(ctx.methods).toEqual(["ec2credential"]);
+    expect(ctx.roles).toContain("member");
+    expect(() => client.issueToken(demo.id, client.projectByName("admin")!.id)).toThrow();
+  });
+});

@@ -176,6 +176,42 @@ export class TokenEngine {
     return info;
   }
 
+  /**
+   * A project-scoped token for a caller another service has already
+   * authenticated (an EC2/S3 signature checked against the user's EC2
+   * credential): what Keystone's /v3/ec2tokens returns. Method "ec2credential".
+   */
+  issueFor(userId: string, projectId: string, method = "ec2credential"): TokenInfo {
+    const { db, clock, cfg } = this.ctx;
+    const user = getUser(db, userId);
+    if (!user || !user.enabled) throw unauthorized();
+    const now = clock.now();
+    const row: TokenRow = {
+      id: randomToken(32),
+      user_id: user.id,
+      project_id: projectId,
+      domain_id: null,
+      system: 0,
+      methods: JSON.stringify([method]),
+      audit_id: randomToken(16).slice(0, 22),
+      parent_audit_id: null,
+      app_cred_id: null,
+      issued_at: now,
+      expires_at: now + cfg.tokenTtl * 1000,
+      revoked: 0,
+      trust_id: null,
+    };
+    const info = this.check(row, user);
+    if (!info) throw unauthorized(this.scopeFailure({ kind: "project", id: projectId }));
+    db.run(
+      `INSERT INTO identity_tokens (id, user_id, project_id, domain_id, system, methods, audit_id, parent_audit_id,
+         app_cred_id, issued_at, expires_at, revoked, trust_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,0,?)`,
+      row.id, row.user_id, row.project_id, row.domain_id, row.system, row.methods, row.audit_id,
+      row.parent_audit_id, row.app_cred_id, row.issued_at, row.expires_at, null,
+    );
+    return info;
+  }
+
   private scopeFailure(scope: Scope): string {
     if (scope.kind === "project") return `User has no access to project ${scope.id}`;
     if (scope.kind === "domain") return `User has no access to domain ${scope.id}`;
