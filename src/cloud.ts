@@ -21,6 +21,7 @@ import { createNetwork } from "./network/service.ts";
 import { createVolume } from "./volume/service.ts";
 import { createCompute } from "./compute/service.ts";
 import { createDashboard } from "./dashboard/service.ts";
+import { createEc2 } from "./ec2/service.ts";
 import type { ManagedService } from "./identity/bootstrap.ts";
 
 export interface Listener {
@@ -152,6 +153,18 @@ async function buildInner(
     stop: () => compute.stop(),
   });
 
+  const dispatch = async (name: ServiceName, req: Request): Promise<Response> => {
+    const s = served.find((x) => x.name === name);
+    if (!s) return new Response("service not served", { status: 503 });
+    return s.app.fetch(req);
+  };
+  const ec2 = createEc2({ db, cfg, clock, log: log.child("ec2"), identity: identity.client, dispatch, url });
+  served.push({
+    name: "ec2",
+    app: ec2.app,
+    catalog: [{ key: "ec2", type: "ec2", name: "ec2", description: "EC2 Compatibility Layer", url: url("ec2") }],
+    stop: () => ec2.stop(),
+  });
   const dashboard = createDashboard({ cfg, clock, log: log.child("dashboard"), identityUrl: `${url("identity")}/v3` });
   served.push({
     name: "dashboard",
