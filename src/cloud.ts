@@ -4,6 +4,7 @@ import { FaultInjector, injectedResponse } from "./control/faults.ts";
 import { BASELINE, listSnapshots, removeSnapshot, restoreSnapshot, saveSnapshot, snapshotPath, wipeState } from "./control/state.ts";
 import { ApiError } from "./core/errors.ts";
 import { requestId } from "./core/ids.ts";
+import { registerDefaultImage } from "./control/default-image.ts";
 import { join } from "node:path";
 import { Bus } from "./core/bus.ts";
 import { syncAll } from "./migrations.ts";
@@ -178,6 +179,13 @@ async function buildInner(
   });
   for (const s of served) await s.bootstrap?.();
   bus.resume();
+  // The default (cirros-named) image is part of the bootstrapped cloud (and of the
+  // baseline a reset returns to): an upload of a few MB on a new data dir, nothing after.
+  if (cfg.defaultImage) {
+    await registerDefaultImage(cfg, log.child("image"), (spec) => image.registerLocalImage(spec)).catch((e) => {
+      log.warn(`default image not registered: ${(e as Error).message}`);
+    });
+  }
   return {
     db, bus, identity, served, created,
     async stop() {
@@ -256,6 +264,7 @@ export async function startCloud(
       open();
     }
   };
+  // The baseline a reset returns to: the freshly bootstrapped cloud, before any request.
   const saveBaseline = () => saveSnapshot(inner.db, cfg.dataDir, BASELINE);
   if (inner.created) saveBaseline();
   const state: StateControl = {

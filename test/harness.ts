@@ -24,7 +24,7 @@ export interface TestCloud {
 
 export async function testCloud(overrides: Partial<Config> = {}): Promise<TestCloud> {
   const dataDir = mkdtempSync(join(tmpdir(), "tenrec-test-"));
-  const cfg = { ...loadConfig({ dataDir, passwordHashCost: 4 }, {}), accessLog: false, ...overrides };
+  const cfg = { ...loadConfig({ dataDir, passwordHashCost: 4 }, {}), accessLog: false, defaultImage: false, ...overrides };
   const cloud = await startCloud(cfg, silentLogger, { listen: false });
   const apps = cloud.apps;
   const req: TestCloud["req"] = async (method, path, opts = {}) => {

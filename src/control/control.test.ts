@@ -119,3 +119,25 @@ describe("state control API", () => {
     }
   });
 });
+
+describe("the default image", () => {
+  test("a fresh cloud offers DevStack's cirros-named image, and a reset keeps it", async () => {
+    const c = await testCloud({ defaultImage: true });
+    try {
+      const list = async () => {
+        const tok = await c.token("demo", "secret", "demo");
+        const r = await c.req("GET", "/v2/images?name=cirros-0.6.3-x86_64-disk", { token: tok, service: "image" });
+        return ((await r.json()) as any).images as { status: string; visibility: string }[];
+      };
+      const before = await list();
+      expect(before.length).toBe(1);
+      expect(before[0]!.status).toBe("active");
+      expect(before[0]!.visibility).toBe("public");
+      const admin = await c.token("admin");
+      expect((await c.req("POST", "/tenrec/v1/reset", { token: admin })).status).toBe(200);
+      expect((await list()).length).toBe(1);
+    } finally {
+      await c.close();
+    }
+  });
+});

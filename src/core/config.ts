@@ -36,6 +36,8 @@ export const ConfigSchema = z.object({
   computeHosts: z.coerce.number().int().min(1).max(1000).default(1),
   /** With the fake driver: delay in ms added to every driver operation. */
   fakeDriverDelayMs: z.coerce.number().int().min(0).default(0),
+  /** Register the default (cirros-named) image at bootstrap. */
+  defaultImage: z.boolean().default(true),
   /** Largest image Glance accepts (bytes; Glance's image_size_cap, default 1 TiB). */
   imageSizeCap: z.coerce.number().int().min(1).default(1024 ** 4),
 });
