@@ -34,6 +34,7 @@ const OPTIONS = {
   "fake-driver-delay": { type: "string" },
   "image-size-cap": { type: "string" },
   purge: { type: "boolean" },
+  all: { type: "boolean" },
   devstack: { type: "boolean" },
   "openrc-dir": { type: "string" },
   user: { type: "string" },
@@ -184,6 +185,7 @@ function manage(args: string[], values: Record<string, unknown>): void {
       console.error(`no database in ${cfg.dataDir}`);
       process.exit(1);
     }
+    mkdirSync(cfg.dataDir, { recursive: true });
     const db = new Db(join(cfg.dataDir, "tenrec.db"));
     const applied = action === "sync" ? syncAll(db) : {};
     for (const [svc] of MIGRATIONS) {
@@ -195,10 +197,11 @@ function manage(args: string[], values: Record<string, unknown>): void {
   }
   if (group && COMPUTE_MANAGE_GROUPS.has(group)) {
     const cfg = configFrom(values);
+    mkdirSync(cfg.dataDir, { recursive: true });
     const db = new Db(join(cfg.dataDir, "tenrec.db"));
     try {
       syncAll(db);
-      process.exitCode = computeManage(db, args, { purge: !!values.purge });
+      process.exitCode = computeManage(db, args, { purge: !!values.purge, all: !!values.all });
     } finally {
       db.close();
     }

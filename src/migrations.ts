@@ -6,6 +6,8 @@ import { imageMigrations } from "./image/migrations.ts";
 import { networkMigrations } from "./network/migrations.ts";
 import { volumeMigrations } from "./volume/migrations.ts";
 import { computeMigrations } from "./compute/migrations.ts";
+import { computeResourcesMigrations } from "./compute/resources/migrations.ts";
+import { ec2Migrations } from "./ec2/migrations.ts";
 
 /** Every service's migrations, in the order they apply (`tenrec manage db sync` and start-up). */
 export const MIGRATIONS: [service: string, migrations: Migration[]][] = [
@@ -16,6 +18,8 @@ export const MIGRATIONS: [service: string, migrations: Migration[]][] = [
   ["network", networkMigrations],
   ["volume", volumeMigrations],
   ["compute", computeMigrations],
+  ["compute_resources", computeResourcesMigrations],
+  ["ec2", ec2Migrations],
 ];
 
 /** Apply all pending migrations; returns how many ran per service. */

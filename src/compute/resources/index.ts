@@ -13,6 +13,15 @@ import type { Db } from "../../core/db.ts";
 import type { AppEnv } from "../../core/http.ts";
 import type { Logger } from "../../core/log.ts";
 import type { IdentityClient } from "../../identity/client.ts";
+import type { ResCtx } from "./api/ctx.ts";
+import { flavorRoutes } from "./api/flavors.ts";
+import { keypairRoutes } from "./api/keypairs.ts";
+import { quotaRoutes } from "./api/quotas.ts";
+import { serverGroupRoutes } from "./api/server_groups.ts";
+import { findForCaller, getFlavor } from "./logic/flavors.ts";
+import { getKeypairRow, toKeypair } from "./logic/keypairs.ts";
+import { checkQuota, effectiveLimits, toQuotaLimits } from "./logic/quotas.ts";
+import * as groups from "./logic/server_groups.ts";
 
 export interface Flavor {
   /** flavorid, as the API shows it (e.g. "1", or a uuid). */
@@ -92,6 +101,12 @@ export interface ComputeResources {
   quotas: {
     /** Effective limits (project overrides, else the class defaults). Synchronous: call it inside the transaction that inserts the instances. */
     limits(projectId: string): QuotaLimits;
+    /**
+     * Throws Nova's over-quota 403 ("Quota exceeded for instances: Requested 1, but already used 10 of 10 instances")
+     * when adding `delta` to the project's counted usage (through the usage counter) passes a limit. Synchronous:
+     * call it inside the transaction that inserts the instances, so concurrent creates cannot overshoot.
+     */
+    check(projectId: string, delta: ProjectUsage): void;
   };
   serverGroups: {
     get(caller: Caller, id: string): ServerGroup | undefined;
@@ -116,20 +131,46 @@ export interface ResourceDeps {
   identity: IdentityClient;
 }
 
-/** Skeleton: the compute-resources work fills it in. */
-export function createComputeResources(_deps: ResourceDeps): ComputeResources {
+export function createComputeResources(deps: ResourceDeps): ComputeResources {
+  const { db } = deps;
+  let counter: (projectId: string) => ProjectUsage = () => ({ instances: 0, cores: 0, ram: 0 });
+  const ctx: ResCtx = { db, clock: deps.clock, log: deps.log, identity: deps.identity, usage: (p) => counter(p) };
+
+  const routes = new Hono<AppEnv>();
+  routes.route("/", flavorRoutes(ctx));
+  routes.route("/", keypairRoutes(ctx));
+  routes.route("/", quotaRoutes(ctx));
+  routes.route("/", serverGroupRoutes(ctx));
+
   return {
-    routes: new Hono<AppEnv>(),
-    flavors: { get: () => undefined, findForCaller: () => undefined },
-    keypairs: { get: () => undefined },
-    quotas: {
-      limits: () => ({
-        instances: 10, cores: 20, ram: 51200, key_pairs: 100, metadata_items: 128, server_groups: 10,
-        server_group_members: 10, injected_files: 5, injected_file_content_bytes: 10240, injected_file_path_bytes: 255,
-      }),
+    routes,
+    flavors: {
+      get: (id) => getFlavor(db, id),
+      findForCaller: (caller, idOrName) => findForCaller(db, caller, idOrName),
     },
-    serverGroups: { get: () => undefined, addMember: () => {}, removeMember: () => {}, groupOf: () => undefined },
-    setUsageCounter: () => {},
-    bootstrap: () => {},
+    keypairs: {
+      get: (userId, name) => {
+        const r = getKeypairRow(db, userId, name);
+        return r && toKeypair(r);
+      },
+    },
+    quotas: {
+      limits: (projectId) => toQuotaLimits(effectiveLimits(db, projectId)),
+      check: (projectId, delta) => checkQuota(effectiveLimits(db, projectId), counter(projectId), delta),
+    },
+    serverGroups: {
+      get: (caller, id) => groups.getGroup(db, caller, id),
+      addMember: (groupId, instanceId) => groups.addMember(db, groupId, instanceId),
+      removeMember: (instanceId) => groups.removeMember(db, instanceId),
+      groupOf: (instanceId) => groups.groupOf(db, instanceId),
+    },
+    setUsageCounter(count) {
+      counter = count;
+    },
+    /** The default flavors are seeded by migration 2 (so `manage db sync` seeds them too, once); nothing else to do. */
+    bootstrap() {
+      const n = db.get<{ n: number }>("SELECT COUNT(*) AS n FROM compute_resources_flavors")!.n;
+      deps.log.debug(`${n} flavors`);
+    },
   };
 }
