@@ -34,7 +34,10 @@ export interface Listener {
 /** What a service contributes to the cloud: a listener on its port and its catalog entries. */
 export interface Served {
   name: ServiceName;
-  app: { fetch: (r: Request) => Response | Promise<Response> };
+  /** `env` is Bun's server (for `server.upgrade(req)` to a websocket) when the request came through a listener. */
+  app: { fetch: (r: Request, env?: unknown) => Response | Promise<Response> };
+  /** Bun websocket handlers, for a service that upgrades requests (the console proxy). */
+  websocket?: import("bun").WebSocketHandler<any>;
   catalog?: ManagedService[];
   /** Runs after identity's bootstrap, in the order services were added (service data: images, networks, flavors…). */
   bootstrap?: () => void | Promise<void>;
@@ -218,9 +221,17 @@ export async function startCloud(
   let idle: (() => void) | undefined;
   const byName = () => new Map(inner.served.map((s) => [s.name, s.app]));
   let apps = byName();
+  const wsOf = (name: ServiceName) => inner.served.find((x) => x.name === name)?.websocket;
+  // Websocket events go to the current service's handlers (a reset replaces the service).
+  const delegateWs = (name: ServiceName): import("bun").WebSocketHandler<any> => ({
+    open: (ws) => wsOf(name)?.open?.(ws),
+    message: (ws, m) => wsOf(name)?.message?.(ws, m as never),
+    close: (ws, code, reason) => wsOf(name)?.close?.(ws, code, reason),
+    drain: (ws) => wsOf(name)?.drain?.(ws),
+  });
 
   let control: ReturnType<typeof controlApp> | undefined;
-  const front = (name: ServiceName) => async (req: Request): Promise<Response> => {
+  const front = (name: ServiceName) => async (req: Request, server?: unknown): Promise<Response | undefined> => {
     while (gate) await gate;
     const u = req.url;
     const q = u.indexOf("?");
@@ -236,7 +247,7 @@ export async function startCloud(
     }
     inflight++;
     try {
-      return await apps.get(name)!.fetch(req);
+      return await apps.get(name)!.fetch(req, server);
     } finally {
       if (--inflight === 0) idle?.();
     }
@@ -301,13 +312,15 @@ export async function startCloud(
   if (opts.listen !== false) {
     try {
       for (const s of inner.served) {
-        const server = Bun.serve({
+        const options: Record<string, unknown> = {
           hostname: cfg.host,
           port: portOf(cfg, s.name),
           fetch: front(s.name),
           idleTimeout: 120,
           maxRequestBodySize: cfg.maxRequestBodySize,
-        });
+        };
+        if (s.websocket) options.websocket = delegateWs(s.name);
+        const server = Bun.serve(options as unknown as Parameters<typeof Bun.serve>[0]);
         listeners.push({ service: s.name, url: url(s.name), server });
       }
     } catch (e) {
@@ -316,7 +329,9 @@ export async function startCloud(
       throw e;
     }
   }
-  const fronts = Object.fromEntries(inner.served.map((s) => [s.name, { fetch: front(s.name) }]));
+  const fronts = Object.fromEntries(
+    inner.served.map((s) => [s.name, { fetch: async (r: Request) => (await front(s.name)(r)) ?? new Response(null, { status: 500 }) }]),
+  );
 
   let stopped = false;
   return {
