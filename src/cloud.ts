@@ -23,6 +23,7 @@ import { createVolume } from "./volume/service.ts";
 import { createCompute } from "./compute/service.ts";
 import { createDashboard } from "./dashboard/service.ts";
 import { createEc2 } from "./ec2/service.ts";
+import { createConsole } from "./console/service.ts";
 import type { ManagedService } from "./identity/bootstrap.ts";
 
 export interface Listener {
@@ -157,6 +158,16 @@ async function buildInner(
     stop: () => compute.stop(),
   });
 
+  const consoleProxy = createConsole({
+    cfg, log: log.child("console"),
+    consume: (token) => {
+      const t = compute.ctx.consoleTokens.get(token);
+      if (!t) return undefined;
+      compute.ctx.consoleTokens.delete(token);
+      return t.expires > clock.now() ? t : undefined;
+    },
+  });
+  served.push({ name: "console", app: consoleProxy.app, websocket: consoleProxy.websocket, stop: () => consoleProxy.stop() });
   const dispatch = async (name: ServiceName, req: Request): Promise<Response> => {
     const s = served.find((x) => x.name === name);
     if (!s) return new Response("service not served", { status: 503 });
