@@ -80,6 +80,7 @@ async function buildInner(
   cfg: Config,
   log: Logger,
   clock: Clock,
+  faults: FaultInjector,
   url: (svc: ServiceName) => string,
   opts: { adminPasswordExplicit?: boolean },
 ): Promise<Inner> {
@@ -149,6 +150,7 @@ async function buildInner(
   const compute = createCompute({
     db, bus, clock, cfg, log: log.child("compute"), identity: identity.client,
     image: image.client, network: network.client, volume: volume.client,
+    faults, scheduler: cfg.scheduler,
   });
   served.push({
     name: "compute",
@@ -224,7 +226,7 @@ export async function startCloud(
   const host = publicHost(cfg);
   const url = (svc: ServiceName) => `http://${host}:${portOf(cfg, svc)}`;
   const faults = new FaultInjector(log.child("faults"));
-  let inner = await buildInner(cfg, log, clock, url, opts);
+  let inner = await buildInner(cfg, log, clock, faults, url, opts);
 
   // Requests wait while the state is being swapped; a swap waits for requests in flight.
   let gate: Promise<void> | undefined;
@@ -276,7 +278,7 @@ export async function startCloud(
       for (const s of inner.served) await s.reset?.();
       await inner.stop();
       await change();
-      inner = await buildInner(cfg, log, clock, url, opts);
+      inner = await buildInner(cfg, log, clock, faults, url, opts);
       apps = byName();
       const ms = Math.round(performance.now() - t0);
       log.info(`${what} in ${ms} ms`);

@@ -31,6 +31,7 @@ const OPTIONS = {
   "no-access-log": { type: "boolean" },
   driver: { type: "string" },
   "compute-hosts": { type: "string" },
+  scheduler: { type: "string" },
   "fake-driver-delay": { type: "string" },
   "image-size-cap": { type: "string" },
   purge: { type: "boolean" },
@@ -69,7 +70,8 @@ Options:
   --log-level LEVEL       debug | info | warn | error
   --no-access-log         do not log one line per request
   --driver D              compute driver: fake (default) | qemu
-  --compute-hosts N       with the fake driver, simulate N compute hosts
+  --compute-hosts N       with the fake driver, simulate N compute hosts (zones nova, az2, az3)
+  --scheduler S           filter_scheduler (default) | chance | simple
   --fake-driver-delay MS  with the fake driver, delay every operation by MS
   --image-size-cap BYTES  largest image Glance accepts (default 1 TiB)
   --devstack              also write clouds.yaml where DevStack leaves it (~/.config/openstack/,
@@ -92,6 +94,7 @@ function configFrom(values: Record<string, unknown>): Config {
     accessLog: values["no-access-log"] ? false : undefined,
     computeDriver: values.driver,
     computeHosts: values["compute-hosts"],
+    scheduler: values.scheduler,
     fakeDriverDelayMs: values["fake-driver-delay"],
     imageSizeCap: values["image-size-cap"],
   });

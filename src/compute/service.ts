@@ -36,6 +36,8 @@ import { usageRoutes } from "./api/usage.ts";
 import { MAX_MICROVERSION, NOVA_MV, versionDoc, versionsDoc } from "./api/versions.ts";
 import type { ComputeCtx, ComputeHost } from "./ctx.ts";
 import { createDriver } from "./drivers.ts";
+import { withFaults } from "../control/faulty-driver.ts";
+import type { FaultInjector } from "../control/faults.ts";
 import { ComputeManager } from "./manager.ts";
 import { createComputeResources, type ComputeResources } from "./resources/index.ts";
 import { createScheduler } from "./scheduler/index.ts";
@@ -57,6 +59,8 @@ export interface ComputeDeps {
   resources?: ComputeResources;
   /** Scheduler driver: filter_scheduler (default), chance or simple (else TENREC_SCHEDULER_DRIVER). */
   scheduler?: string;
+  /** Fault rules on compute actions (server.build, server.delete, …) from the control API. */
+  faults?: FaultInjector;
 }
 
 export { MAX_MICROVERSION, NOVA_MV };
@@ -97,7 +101,7 @@ export function createCompute(deps: ComputeDeps) {
   const n = deps.cfg.computeHosts;
   for (let i = 0; i < n; i++) {
     const name = n === 1 ? ctx.controllerHost : `${ctx.controllerHost}-${i + 1}`;
-    const driver: ComputeDriver = createDriver({ cfg: deps.cfg, log: log.child("virt"), hostname: name, index: i, dir: join(deps.cfg.dataDir, "instances", name) });
+    const driver: ComputeDriver = withFaults(createDriver({ cfg: deps.cfg, log: log.child("virt"), hostname: name, index: i, dir: join(deps.cfg.dataDir, "instances", name) }), deps.faults);
     ctx.hosts.set(name, { name, node: name, zone: zoneOf(i, n), driver, serviceId: 0 });
   }
 

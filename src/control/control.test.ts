@@ -141,3 +141,41 @@ describe("the default image", () => {
     }
   });
 });
+
+describe("fault rules on actions", () => {
+  test("a server.build rule turns exactly the next build into ERROR with the injected message", async () => {
+    const c = await testCloud({ defaultImage: true });
+    try {
+      const admin = await c.token("admin");
+      const imgs = (await (await c.req("GET", "/v2/images?name=cirros-0.6.3-x86_64-disk", { token: admin, service: "image" })).json()) as any;
+      const imageRef = imgs.images[0].id;
+      const rule = await c.req("POST", "/tenrec/v1/faults", {
+        token: admin,
+        json: { action: "server.build", effect: { status: 500, message: "injected: no hypervisor today" } },
+      });
+      expect(rule.status).toBe(201);
+      const boot = async (name: string) => {
+        const r = await c.req("POST", "/v2.1/servers", {
+          token: admin, service: "compute",
+          json: { server: { name, imageRef, flavorRef: "1", networks: "none" } },
+          headers: { "openstack-api-version": "compute 2.37" },
+        });
+        expect(r.status).toBe(202);
+        const id = ((await r.json()) as any).server.id;
+        for (let i = 0; i < 200; i++) {
+          const s = ((await (await c.req("GET", `/v2.1/servers/${id}`, { token: admin, service: "compute" })).json()) as any).server;
+          if (s.status === "ACTIVE" || s.status === "ERROR") return s;
+          await Bun.sleep(10);
+        }
+        throw new Error("server never settled");
+      };
+      const first = await boot("f1");
+      expect(first.status).toBe("ERROR");
+      expect(first.fault.message).toContain("injected: no hypervisor today");
+      const second = await boot("f2");
+      expect(second.status).toBe("ACTIVE");
+    } finally {
+      await c.close();
+    }
+  });
+});

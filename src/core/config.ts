@@ -34,6 +34,8 @@ export const ConfigSchema = z.object({
   computeDriver: z.enum(["fake", "qemu"]).default("fake"),
   /** With the fake driver: how many compute hosts to simulate (spread over availability zones). */
   computeHosts: z.coerce.number().int().min(1).max(1000).default(1),
+  /** The scheduler driver: filter_scheduler (filters + weighers), chance (random host) or simple (least loaded). */
+  scheduler: z.enum(["filter_scheduler", "chance", "simple"]).default("filter_scheduler"),
   /** With the fake driver: delay in ms added to every driver operation. */
   fakeDriverDelayMs: z.coerce.number().int().min(0).default(0),
   /** Register the default (cirros-named) image at bootstrap. */
@@ -54,6 +56,7 @@ export function loadConfig(input: Partial<Record<keyof Config, unknown>>, env = 
   if (env.TENREC_LOG_LEVEL) fromEnv.logLevel = env.TENREC_LOG_LEVEL;
   if (env.TENREC_MAX_OBJECT_SIZE) fromEnv.maxObjectSize = env.TENREC_MAX_OBJECT_SIZE;
   if (env.TENREC_COMPUTE_DRIVER) fromEnv.computeDriver = env.TENREC_COMPUTE_DRIVER;
+  if (env.TENREC_SCHEDULER_DRIVER) fromEnv.scheduler = env.TENREC_SCHEDULER_DRIVER;
   if (env.TENREC_COMPUTE_HOSTS) fromEnv.computeHosts = env.TENREC_COMPUTE_HOSTS;
   if (env.TENREC_FAKE_DRIVER_DELAY_MS) fromEnv.fakeDriverDelayMs = env.TENREC_FAKE_DRIVER_DELAY_MS;
   if (env.TENREC_IMAGE_SIZE_CAP) fromEnv.imageSizeCap = env.TENREC_IMAGE_SIZE_CAP;
