@@ -136,7 +136,7 @@ async function buildInner(
     bootstrap: () => network.bootstrap(),
     stop: () => network.stop(),
   });
-  const volume = createVolume({ db, bus, clock, cfg, log: log.child("volume"), identity: identity.client, image: image.client });
+  const volume = createVolume({ db, bus, clock, cfg, log: log.child("volume"), identity: identity.client, image: image.client, faults });
   served.push({
     name: "volume",
     app: volume.app,

@@ -179,3 +179,29 @@ describe("fault rules on actions", () => {
     }
   });
 });
+
+describe("fault rules on volume actions", () => {
+  test("a volume.create rule puts the next volume in error; the one after is available", async () => {
+    const c = await testCloud();
+    try {
+      const admin = await c.token("admin");
+      const project = c.cloud.identity.client.projectByName("admin")!.id;
+      await c.req("POST", "/tenrec/v1/faults", { token: admin, json: { action: "volume.create", effect: { message: "injected: disk on fire" } } });
+      const make = async () => {
+        const r = await c.req("POST", `/v3/${project}/volumes`, { token: admin, service: "volume", json: { volume: { size: 1 } } });
+        expect(r.status).toBe(202);
+        const id = ((await r.json()) as any).volume.id;
+        for (let i = 0; i < 300; i++) {
+          const v = ((await (await c.req("GET", `/v3/${project}/volumes/${id}`, { token: admin, service: "volume" })).json()) as any).volume;
+          if (v.status !== "creating") return v.status;
+          await Bun.sleep(10);
+        }
+        return "creating";
+      };
+      expect(await make()).toBe("error");
+      expect(await make()).toBe("available");
+    } finally {
+      await c.close();
+    }
+  });
+});

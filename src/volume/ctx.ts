@@ -1,3 +1,4 @@
+import type { FaultInjector } from "../control/faults.ts";
 /** What every part of the volume service shares: deps, the backend, names of this cloud's one backend. */
 import type { AuthContext } from "../core/auth.ts";
 import type { Bus } from "../core/bus.ts";
@@ -20,6 +21,8 @@ export interface VolumeDeps {
   log: Logger;
   identity: IdentityClient;
   image: ImageClient;
+  /** Fault rules on volume actions (volume.create) from the control API. */
+  faults?: FaultInjector;
 }
 
 export interface VolumeCtx extends VolumeDeps {

@@ -17,6 +17,8 @@ import { typeRoutes } from "./api/types.ts";
 import { versionRoutes } from "./api/versions.ts";
 import { volumeRoutes } from "./api/volumes.ts";
 import { FileBackend } from "./backend.ts";
+import { injectAction } from "../control/faulty-driver.ts";
+import type { FaultInjector } from "../control/faults.ts";
 import { VolumeWaiters, volumeClient, type VolumeClient } from "./client.ts";
 import { BACKEND, DEFAULT_AZ, DEFAULT_TYPE_NAME, HOST, MV, nowOf, type VolumeCtx, type VolumeDeps } from "./ctx.ts";
 import { getTypeByName } from "./store.ts";
@@ -32,11 +34,28 @@ const TOP = new Set([
   "os-snapshot-manage", "manageable_volumes", "manageable_snapshots", "workers", "clusters", "resource_filters",
 ]);
 
+/** A volume.create fault rule fails (or stalls) the backend's next volume creation: the volume ends in error. */
+function withVolumeFaults(backend: FileBackend, faults: FaultInjector | undefined): FileBackend {
+  if (!faults) return backend;
+  const creates = new Set(["createBlank", "createFromFile", "createFromStream"]);
+  return new Proxy(backend, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== "function") return value;
+      if (!creates.has(String(prop))) return value.bind(target);
+      return async (...args: unknown[]) => {
+        await injectAction(faults, "volume", "volume.create", String(args[0] ?? ""));
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
 export function createVolume(deps: VolumeDeps) {
   const app = createApp({ service: "volume", dialect: novaDialect, log: deps.log, accessLog: deps.cfg.accessLog });
   const ctx: VolumeCtx = {
     ...deps,
-    backend: new FileBackend(deps.cfg.dataDir, deps.log),
+    backend: withVolumeFaults(new FileBackend(deps.cfg.dataDir, deps.log), deps.faults),
     now: nowOf(deps.clock),
   };
   const waiters = new VolumeWaiters();
