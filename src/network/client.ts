@@ -50,6 +50,13 @@ export interface NetworkClient {
    */
   validateRequested(caller: NetCaller, requested: RequestedNetworks): Promise<void>;
   /**
+   * Check a server create's `security_groups` (names or ids in the caller's
+   * project) before anything is written: an unknown one → ApiError 400
+   * "Security group X not found." as Nova answers. (Added by the network
+   * service; `default` always resolves.)
+   */
+  validateSecurityGroups(caller: NetCaller, groups: string[]): Promise<void>;
+  /**
    * Create (or take over) and bind the ports of an instance: device_id = instance,
    * device_owner = `compute:<az>`, binding:host_id = host. `auto` gives the project
    * a network when it has none (get-me-a-network). Security groups by name or id.
