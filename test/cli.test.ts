@@ -10,7 +10,9 @@ const MAIN = join(import.meta.dir, "..", "src", "main.ts");
 let nextOffset = 10000 + Math.floor(Math.random() * 400) * 10;
 
 async function up(args: string[]) {
-  const offset = nextOffset++;
+  // Steps of 10: ec2, compute, metadata and volume sit on 8773–8776, so offsets one apart collide.
+  const offset = nextOffset;
+  nextOffset += 10;
   const proc = Bun.spawn(["bun", MAIN, "up", "--port-offset", String(offset), ...args], {
     stdout: "pipe",
     stderr: "pipe",
