@@ -161,7 +161,7 @@ async function buildInner(
   });
 
   const consoleProxy = createConsole({
-    cfg, log: log.child("console"),
+    cfg, log: log.child("console"), now: () => clock.now(),
     consume: (token) => {
       const t = compute.ctx.consoleTokens.get(token);
       if (!t) return undefined;

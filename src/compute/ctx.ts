@@ -18,6 +18,8 @@ export interface ConsoleToken {
   instanceUuid: string;
   host: string;
   port: number;
+  /** A unix socket the proxy connects to instead of host:port (the QEMU driver's VNC and serial sockets). */
+  path?: string;
   protocol: string;
   type: string;
   expires: number;

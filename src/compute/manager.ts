@@ -8,6 +8,7 @@
 import { mkdirSync, existsSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ApiError } from "../core/errors.ts";
+import { requestId } from "../core/ids.ts";
 import type { InstancePort } from "../network/client.ts";
 import { PowerState, type DriverEvent, type InstanceSpec, type NicSpec, type VolumeSpec } from "../virt/driver.ts";
 import { setMigrationStatus } from "./api/migrations.ts";
@@ -50,8 +51,23 @@ export function nicsFromPorts(ports: InstancePort[]): NicSpec[] {
   }));
 }
 
+/** How often the manager refreshes ports and floating-IP forwards (drivers with host networking only). */
+const HEAL_MS = 3000;
+
+/** A free TCP port on 127.0.0.1 (for a floating IP's forward). */
+function freePort(): number {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
 export class ComputeManager {
   private readonly log;
+  private healTimer: ReturnType<typeof setInterval> | undefined;
+  private healing = false;
+  /** the forwards last applied per port (a restart applies them again: the driver skips what it has) */
+  private readonly forwardsSeen = new Map<string, string>();
   constructor(private ctx: ComputeCtx, readonly host: ComputeHost) {
     this.log = ctx.deps.log.child(`compute.${host.name}`);
   }
@@ -83,6 +99,11 @@ export class ComputeManager {
       if (i.taskState && i.taskState !== TaskState.DELETING) this.ctx.instances.update(i.uuid, { taskState: null });
     }
     this.driver.setEventListener?.((e) => this.onDriverEvent(e));
+    if (this.driver.updateForwards) {
+      // Nova's _heal_instance_info_cache, for drivers with host networking: floating IPs become host port forwards
+      this.healTimer = setInterval(() => void this.heal(), HEAL_MS);
+      (this.healTimer as { unref?: () => void }).unref?.();
+    }
     this.ctx.deps.bus.consume<HostTask, void>(hostTopic(this.host.name), (t) => this.handle(t));
     this.ctx.deps.bus.consume<{ op: string; uuid: string; args?: any }, unknown>(`${hostTopic(this.host.name)}.call`, (m) => this.call(m));
   }
@@ -100,10 +121,93 @@ export class ComputeManager {
     this.log.info(`instance ${e.uuid}: power state ${e.powerState} (${e.reason})`);
     const stopped = e.powerState === PowerState.SHUTDOWN || e.powerState === PowerState.CRASHED || e.powerState === PowerState.NOSTATE;
     if (stopped && (i.vmState === VmState.ACTIVE || i.vmState === VmState.PAUSED || i.vmState === VmState.SUSPENDED)) {
-      this.ctx.instances.update(e.uuid, { powerState: e.powerState, vmState: VmState.STOPPED }, { taskState: [null] });
+      const done = this.ctx.instances.update(e.uuid, { powerState: e.powerState, vmState: VmState.STOPPED }, { taskState: [null] });
+      if (!done) return;
+      // Nova's power-state sync stops the instance through the API: a "stop"
+      // action the user sees in `openstack server event list`, here with why.
+      this.recordSync(i, "stop", "compute_stop_instance", `The instance stopped outside of Compute (${e.reason}); power state sync set it to SHUTOFF.`);
+      this.publish("compute.instance.power_off.end", done);
     } else {
       this.ctx.instances.update(e.uuid, { powerState: e.powerState }, { taskState: [null] });
     }
+  }
+
+  /** An instance action (and its one event) for something Compute noticed rather than was asked for. */
+  private recordSync(i: Instance, action: string, event: string, details: string): void {
+    try {
+      const id = this.ctx.actions.start(i.uuid, action, requestId(), i.projectId, i.userId);
+      const ev = this.ctx.actions.eventStart(id, event, this.host.name);
+      this.ctx.actions.eventFinish(ev, true, undefined, details);
+      // the event's details need microversion 2.84; the action's message shows at every version
+      this.ctx.deps.db.run("UPDATE compute_instance_actions SET message = ? WHERE id = ?", details, id);
+    } catch (err) {
+      this.log.warn(`recording the ${action} of ${i.uuid}: ${faultMessage(err)}`);
+    }
+  }
+
+  stop(): void {
+    if (this.healTimer) clearInterval(this.healTimer);
+    this.healTimer = undefined;
+  }
+
+  /**
+   * Refresh what Neutron changed behind Compute's back (a floating IP
+   * associated with `openstack server add floating ip` goes to Neutron only):
+   * the cached addresses, and each floating IP as a host port forward
+   * 127.0.0.1:<port> → the guest's port 22, shown in the server's metadata
+   * as `tenrec:forward:<floating ip>` = `127.0.0.1:<port>->22/tcp`.
+   */
+  async heal(): Promise<void> {
+    if (this.healing || !this.driver.updateForwards) return;
+    this.healing = true;
+    try {
+      for (const i of this.ctx.instances.onHost(this.host.name)) {
+        if (i.taskState || ![VmState.ACTIVE, VmState.STOPPED, VmState.PAUSED].includes(i.vmState as any)) continue;
+        if (!this.driver.listInstances().includes(i.uuid)) continue;
+        let ports: InstancePort[];
+        try {
+          ports = await this.ctx.deps.network.instancePorts(i.uuid);
+        } catch {
+          continue;
+        }
+        const cur = this.ctx.instances.get(i.uuid);
+        if (!cur || cur.taskState) continue;
+        const addresses = addressesFromPorts(ports);
+        if (JSON.stringify(addresses) !== JSON.stringify(cur.addresses)) this.ctx.instances.setAddresses(i.uuid, addresses);
+        await this.syncForwards(cur, ports);
+      }
+    } catch (e) {
+      this.log.debug(`heal: ${faultMessage(e)}`);
+    } finally {
+      this.healing = false;
+    }
+  }
+
+  private async syncForwards(i: Instance, ports: InstancePort[]): Promise<void> {
+    const meta = { ...i.metadata };
+    const prefix = "tenrec:forward:";
+    const wanted = new Set<string>();
+    for (const p of ports) {
+      const forwards: { proto: "tcp"; hostPort: number; guestPort: number; hostAddr: string }[] = [];
+      for (const f of p.floatingIps) {
+        wanted.add(f.address);
+        const have = /^127\.0\.0\.1:(\d+)->22\/tcp$/.exec(meta[prefix + f.address] ?? "");
+        const hostPort = have ? Number(have[1]) : freePort();
+        meta[prefix + f.address] = `127.0.0.1:${hostPort}->22/tcp`;
+        forwards.push({ proto: "tcp", hostPort, guestPort: 22, hostAddr: "127.0.0.1" });
+      }
+      const sig = JSON.stringify(forwards);
+      if (this.forwardsSeen.get(p.portId) === sig) continue;
+      try {
+        await this.driver.updateForwards!(i.uuid, p.portId, forwards);
+        this.forwardsSeen.set(p.portId, sig);
+        if (forwards.length) this.log.info(`instance ${i.uuid}: ${forwards.map((f) => `127.0.0.1:${f.hostPort}->22`).join(", ")} (port ${p.portId})`);
+      } catch (e) {
+        this.log.warn(`port forwards of ${i.uuid}: ${faultMessage(e)}`);
+      }
+    }
+    for (const k of Object.keys(meta)) if (k.startsWith(prefix) && !wanted.has(k.slice(prefix.length))) delete meta[k];
+    if (JSON.stringify(meta) !== JSON.stringify(i.metadata)) this.ctx.instances.update(i.uuid, { metadata: meta });
   }
 
   /** Synchronous requests (bus.call): console output, consoles. */

@@ -198,6 +198,7 @@ export function createCompute(deps: ComputeDeps) {
     },
     async stop() {
       if (beat) clearInterval(beat);
+      for (const m of managers) m.stop();
       for (const h of ctx.hosts.values()) await h.driver.shutdown().catch(() => {});
     },
   };

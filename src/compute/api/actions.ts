@@ -312,12 +312,12 @@ export function actionsRoutes(ctx: ComputeCtx): Hono<AppEnv> {
     return image.id;
   }
 
-  /** Mint a console token and return the proxy URL (the proxy itself comes with the QEMU driver). */
+  /** Mint a console token (single use, 10 minutes) and return the console proxy's URL (src/console). */
   async function consoleUrl(c: Ctx, i: Instance, protocol: string, type: string): Promise<string> {
     if (!i.host || i.vmState !== V.ACTIVE) throw conflict(`Instance ${i.uuid} is not ready`);
     let info;
     try {
-      info = await deps.bus.call<unknown, { host: string; port: number }>(`${hostTopic(i.host)}.call`, {
+      info = await deps.bus.call<unknown, { host: string; port: number; path?: string }>(`${hostTopic(i.host)}.call`, {
         op: "get_console",
         uuid: i.uuid,
         args: { type: protocol === "serial" ? "serial" : "novnc" },
@@ -326,7 +326,15 @@ export function actionsRoutes(ctx: ComputeCtx): Hono<AppEnv> {
       throw conflict(`Instance ${i.uuid} is not ready: ${(e as Error).message}`);
     }
     const token = crypto.randomUUID();
-    ctx.consoleTokens.set(token, { instanceUuid: i.uuid, host: info.host, port: info.port, protocol, type, expires: ctx.now() + 600_000 });
+    ctx.consoleTokens.set(token, {
+      instanceUuid: i.uuid,
+      host: info.host,
+      port: info.port,
+      ...(info.path ? { path: info.path } : {}),
+      protocol,
+      type,
+      expires: ctx.now() + 600_000,
+    });
     const base = `http://${publicHost(deps.cfg)}:${portOf(deps.cfg, "console")}`;
     if (type === "serial") return `ws://${publicHost(deps.cfg)}:${portOf(deps.cfg, "console")}/?token=${token}`;
     return `${base}/vnc_auto.html?path=%3Ftoken%3D${token}`;
