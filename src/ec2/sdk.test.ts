@@ -80,7 +80,7 @@ describe("@aws-sdk/client-ec2 against a live listener", () => {
     expect(kp.KeyMaterial).toContain("PRIVATE KEY");
 
     const run = await client.send(
-      new RunInstancesCommand({ ImageId: image!.ImageId, InstanceType: "m1.tiny", MinCount: 1, MaxCount: 1, KeyName: "sdk-key" }),
+      new RunInstancesCommand({ ImageId: image!.ImageId, InstanceType: "m1.tiny" as never, MinCount: 1, MaxCount: 1, KeyName: "sdk-key" }),
     );
     const id = run.Instances![0]!.InstanceId!;
     expect(id).toMatch(/^i-[0-9a-f]{8,17}$/);
