@@ -44,11 +44,15 @@ interface WsData {
 
 /** Where the installed noVNC package lives (read-only). */
 function novncRoot(): string | null {
-  try {
-    return dirname(dirname(Bun.resolveSync("@novnc/novnc", import.meta.dir)));
-  } catch {
-    return null;
+  // Beside the sources; for a compiled executable, the working directory's or the executable's node_modules.
+  for (const from of [import.meta.dir, process.cwd(), dirname(process.execPath)]) {
+    try {
+      return dirname(dirname(Bun.resolveSync("@novnc/novnc", from)));
+    } catch {
+      /* next */
+    }
   }
+  return null;
 }
 
 const PAGES = new Set(["/vnc_auto.html", "/vnc_lite.html", "/vnc.html"]);

@@ -31,11 +31,15 @@ export interface DashboardDeps {
 
 /** Where a package's files are on disk (absent in a compiled executable: the console page then says so). */
 function packageDir(name: string): string | undefined {
-  try {
-    return dirname(Bun.resolveSync(`${name}/package.json`, import.meta.dir));
-  } catch {
-    return undefined;
+  // Beside the sources; for a compiled executable, the working directory's or the executable's node_modules.
+  for (const from of [import.meta.dir, process.cwd(), dirname(process.execPath)]) {
+    try {
+      return dirname(Bun.resolveSync(`${name}/package.json`, from));
+    } catch {
+      /* next */
+    }
   }
+  return undefined;
 }
 
 const loginForm = z.object({
