@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { bootstrapEc2Key } from "./identity/bootstrap.ts";
 import { stateCommand } from "./control/cli.ts";
+import { sshCommand } from "./control/ssh.ts";
 import { cloudsYaml, openrc, removeDataDir, startCloud, writeAtomic } from "./cloud.ts";
 import { ephemeralDir, loadConfig, portOf, publicHost, type Config } from "./core/config.ts";
 import { Db } from "./core/db.ts";
@@ -39,6 +40,8 @@ const OPTIONS = {
   devstack: { type: "boolean" },
   "openrc-dir": { type: "string" },
   user: { type: "string" },
+  login: { type: "string" },
+  identity: { type: "string", short: "i" },
   project: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -50,6 +53,8 @@ Usage:
   tenrec env [options]           print OS_* and AWS_* exports (admin, or --user/--project)
   tenrec state reset | list | save NAME | load NAME | delete NAME
                                  reset or snapshot the running cloud (its /tenrec/v1 API)
+  tenrec ssh SERVER [--login U] [-i KEY] [-- CMD]
+                                 SSH into a QEMU guest through its floating IP's forward
   tenrec state export NAME FILE | import FILE [NAME]
                                  a snapshot to or from a tar file (the cloud may be stopped)
   tenrec manage version list     print the version
@@ -273,6 +278,15 @@ async function main(): Promise<void> {
     if (cmd === "manage") return manage(rest, values);
     if (cmd === "env") return env(values);
     if (cmd === "state") return await stateCommand(rest, configFrom(values));
+    if (cmd === "ssh") {
+      process.exitCode = await sshCommand(rest, configFrom(values), {
+        user: values.user as string | undefined,
+        project: values.project as string | undefined,
+        login: values.login as string | undefined,
+        identity: values.identity as string | undefined,
+      });
+      return;
+    }
   } catch (e) {
     console.error(`tenrec: ${(e as Error).message}`);
     process.exit(1);

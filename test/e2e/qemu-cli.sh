@@ -188,6 +188,11 @@ if command -v ssh >/dev/null; then
   timeout 60 ssh -i "$WORK/key" -p "$FWD" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=30 \
     -o BatchMode=yes root@127.0.0.1 hostname >"$WORK/out" 2>"$WORK/err" || fail "ssh through the forward failed"
   [[ $(cat "$WORK/out") == vm-md ]] || fail "ssh said '$(cat "$WORK/out")'"
+  # the same through `tenrec ssh SERVER`, which finds the forward in the server's metadata
+  LAST_CMD="tenrec ssh vm-md -- hostname"
+  (cd "$ROOT" && timeout 60 "$BUN" src/main.ts ssh vm-md --user demo --port-offset "$OFF" -i "$WORK/key" -- hostname) \
+    >"$WORK/out" 2>"$WORK/err" || fail "tenrec ssh failed"
+  [[ $(tail -n 1 "$WORK/out") == vm-md ]] || fail "tenrec ssh said '$(cat "$WORK/out")'"
 fi
 os --os-cloud tenrec-demo server remove floating ip vm-md "$FIP"
 ok
