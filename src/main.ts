@@ -39,6 +39,7 @@ const OPTIONS = {
   all: { type: "boolean" },
   devstack: { type: "boolean" },
   "openrc-dir": { type: "string" },
+  detach: { type: "boolean" },
   user: { type: "string" },
   login: { type: "string" },
   identity: { type: "string", short: "i" },
@@ -81,6 +82,7 @@ Options:
   --image-size-cap BYTES  largest image Glance accepts (default 1 TiB)
   --devstack              also write clouds.yaml where DevStack leaves it (~/.config/openstack/,
                           unless a clouds.yaml not written by tenrec is there)
+  --detach                start in the background, print the endpoints and PID once ready
   --openrc-dir DIR        also write openrc and clouds.yaml into DIR (scripts that source
                           $DEVSTACK_PATH/openrc run unchanged)
   --user U, --project P   (env) whose OS_* and AWS_* exports to print (default admin admin)
@@ -119,7 +121,45 @@ function gitRevision(): string | undefined {
   }
 }
 
+/**
+ * `tenrec up --detach`: start the cloud in the background, wait until it is
+ * ready, print its endpoints and PID, and return (for scripts). Its output goes
+ * to <data dir>/tenrec.log; stop it with `kill PID`.
+ */
+async function upDetached(values: Record<string, unknown>): Promise<void> {
+  let cfg = configFrom(values);
+  const args = Bun.argv.slice(2).filter((a) => a !== "--detach");
+  if (cfg.ephemeral && !values["data-dir"]) {
+    cfg = { ...cfg, dataDir: ephemeralDir() };
+    args.push("--data-dir", cfg.dataDir);
+  }
+  mkdirSync(cfg.dataDir, { recursive: true });
+  const logPath = join(cfg.dataDir, "tenrec.log");
+  const out = Bun.file(logPath);
+  // A compiled executable is its own command; from source, bun runs this file.
+  const self = Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
+  const child = Bun.spawn([...self, ...args], { stdin: "ignore", stdout: out, stderr: out, detached: true } as never);
+  child.unref();
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      console.error(`tenrec exited (${child.exitCode}) before it was ready; see ${logPath}`);
+      process.exit(1);
+    }
+    const text = existsSync(logPath) ? readFileSync(logPath, "utf8") : "";
+    if (text.includes("ready in")) {
+      process.stdout.write(text.slice(0, text.indexOf("\n", text.indexOf("ready in")) + 1));
+      console.log(`pid ${child.pid} (log ${logPath}; stop with: kill ${child.pid})`);
+      process.exit(0);
+    }
+    await Bun.sleep(50);
+  }
+  console.error(`tenrec was not ready within 60 s; see ${logPath}`);
+  process.exit(1);
+}
+
 async function up(values: Record<string, unknown>): Promise<void> {
+  if (values.detach) return upDetached(values);
   let cfg = configFrom(values);
   if (cfg.ephemeral && !values["data-dir"]) cfg = { ...cfg, dataDir: ephemeralDir() };
   const log = new Logger(cfg.logLevel);

@@ -137,6 +137,29 @@ describe("tenrec up", () => {
     }
   }, 60_000);
 
+  test("--detach returns once the cloud is ready, printing its PID", async () => {
+    const offset = nextOffset;
+    nextOffset += 10;
+    const r = Bun.spawnSync(["bun", MAIN, "up", "--detach", "--ephemeral", "--port-offset", String(offset)], { stdout: "pipe", stderr: "pipe" });
+    expect(r.exitCode).toBe(0);
+    const pid = Number(/pid (\d+)/.exec(r.stdout.toString())?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    try {
+      expect((await fetch(`http://127.0.0.1:${5000 + offset}/healthz`)).status).toBe(200);
+    } finally {
+      process.kill(pid, "SIGTERM");
+    }
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(pid, 0);
+        await Bun.sleep(50);
+      } catch {
+        break;
+      }
+    }
+    await expect(fetch(`http://127.0.0.1:${5000 + offset}/healthz`)).rejects.toThrow();
+  }, 30_000);
+
   test("two clouds run side by side with different port offsets", async () => {
     const a = await up(["--ephemeral"]);
     const b = await up(["--ephemeral"]);
