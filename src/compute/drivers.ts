@@ -18,10 +18,12 @@ export interface DriverOptions {
   index: number;
   /** Where the host keeps its files (<dataDir>/instances/<host>). */
   dir: string;
+  /** The cloud's clock (the fake driver's delays follow the virtual clock). */
+  clock?: { sleep(ms: number): Promise<void> };
 }
 
 export const DRIVERS: Record<string, (o: DriverOptions) => ComputeDriver> = {
-  fake: (o) => new FakeDriver({ hostname: o.hostname, delayMs: o.cfg.fakeDriverDelayMs, hostIp: "127.0.0.1" }),
+  fake: (o) => new FakeDriver({ hostname: o.hostname, delayMs: o.cfg.fakeDriverDelayMs, hostIp: "127.0.0.1", clock: o.clock }),
   qemu: (o) =>
     new QemuDriver({
       dir: o.dir,

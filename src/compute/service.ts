@@ -101,7 +101,7 @@ export function createCompute(deps: ComputeDeps) {
   const n = deps.cfg.computeHosts;
   for (let i = 0; i < n; i++) {
     const name = n === 1 ? ctx.controllerHost : `${ctx.controllerHost}-${i + 1}`;
-    const driver: ComputeDriver = withFaults(createDriver({ cfg: deps.cfg, log: log.child("virt"), hostname: name, index: i, dir: join(deps.cfg.dataDir, "instances", name) }), deps.faults);
+    const driver: ComputeDriver = withFaults(createDriver({ cfg: deps.cfg, log: log.child("virt"), hostname: name, index: i, dir: join(deps.cfg.dataDir, "instances", name), clock: deps.clock }), deps.faults);
     ctx.hosts.set(name, { name, node: name, zone: zoneOf(i, n), driver, serviceId: 0 });
   }
 

@@ -4,6 +4,7 @@
  */
 export class Clock {
   private offsetMs = 0;
+  private sleepers = new Set<{ until: number; wake: () => void }>();
   now(): number {
     return Date.now() + this.offsetMs;
   }
@@ -14,9 +15,30 @@ export class Clock {
   get offset(): number {
     return this.offsetMs;
   }
-  /** Move time forward (or back) by `ms`. */
+  /** Move time forward (or back) by `ms`; sleepers whose time has come wake at once. */
   advance(ms: number): void {
     this.offsetMs += ms;
+    const now = this.now();
+    for (const s of this.sleepers) if (s.until <= now) s.wake();
+  }
+  /**
+   * Wait `ms` of this clock's time: real time passing, or the virtual clock
+   * being advanced past it (so tests never sleep through simulated delays).
+   */
+  sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const entry = {
+        until: this.now() + ms,
+        wake: () => {
+          clearTimeout(timer);
+          this.sleepers.delete(entry);
+          resolve();
+        },
+      };
+      const timer = setTimeout(entry.wake, ms);
+      this.sleepers.add(entry);
+    });
   }
 }
 

@@ -29,6 +29,8 @@ export interface FakeDriverOptions {
   hostname: string;
   /** Milliseconds added to every operation. */
   delayMs?: number;
+  /** The delays follow this clock: advancing the virtual clock ends them (default: real time). */
+  clock?: { sleep(ms: number): Promise<void> };
   vcpus?: number;
   memoryMb?: number;
   localGb?: number;
@@ -39,13 +41,15 @@ export class FakeDriver implements ComputeDriver {
   readonly type = "fake";
   private guests = new Map<string, FakeGuest>();
   private delayMs: number;
+  private clock?: { sleep(ms: number): Promise<void> };
 
   constructor(private opts: FakeDriverOptions) {
     this.delayMs = opts.delayMs ?? 0;
+    this.clock = opts.clock;
   }
 
   private async delay(): Promise<void> {
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.delayMs > 0) await (this.clock ? this.clock.sleep(this.delayMs) : new Promise((r) => setTimeout(r, this.delayMs)));
   }
 
   private guest(uuid: string): FakeGuest {
