@@ -80,8 +80,7 @@ export class ComputeManager {
   async start(): Promise<void> {
     await this.driver.init();
     const known = new Set(this.driver.listInstances());
-    const pending = this.ctx.deps.db.all<{ payload: string }>("SELECT payload FROM core_tasks WHERE topic = ?", hostTopic(this.host.name));
-    const busy = new Set(pending.map((p) => (JSON.parse(p.payload) as HostTask).uuid));
+    const busy = new Set(this.ctx.deps.bus.pendingOn<HostTask>(hostTopic(this.host.name)).map((t) => t.uuid));
     for (const i of this.ctx.instances.onHost(this.host.name)) {
       if (busy.has(i.uuid)) continue;
       if (i.vmState === VmState.BUILDING) {

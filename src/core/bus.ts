@@ -144,6 +144,12 @@ export class Bus {
     return rows.length;
   }
 
+  /** The messages of the durable tasks still waiting on a topic (e.g. the builds a compute host must resume). */
+  pendingOn<T = unknown>(topic: string): T[] {
+    if (!this.db) return [];
+    return this.db.all<{ payload: string }>("SELECT payload FROM core_tasks WHERE topic = ? ORDER BY id", topic).map((r) => JSON.parse(r.payload) as T);
+  }
+
   pendingTasks(): number {
     return this.db?.get<{ n: number }>("SELECT COUNT(*) AS n FROM core_tasks")?.n ?? 0;
   }
